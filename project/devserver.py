@@ -1,0 +1,80 @@
+"""``python -m project.devserver``: local S3 + database + Django on http://127.0.0.1:8000.
+
+Starts SeaweedFS on the port of AWS_S3_ENDPOINT_URL (data in .data/seaweedfs, so files survive a
+restart), migrates, sets up the bucket and its CORS, makes the demo logins, then runs Django's
+development server. Ctrl-C stops both.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ADDRESS = "127.0.0.1:8000"
+DEMO_USERS = (
+    # user name, password, staff and superuser
+    ("seller", "seller-demo-pass", False),
+    ("admin", "admin-demo-pass", True),
+)
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    from django.core.management import call_command
+
+    from project.locals3 import LocalS3Error, SeaweedFS
+
+    (BASE_DIR / ".data").mkdir(exist_ok=True)
+    local_s3 = None
+    endpoint = settings.AWS_S3_ENDPOINT_URL
+    if endpoint and urlsplit(endpoint).hostname in ("127.0.0.1", "localhost"):
+        local_s3 = SeaweedFS(
+            BASE_DIR / ".data" / "seaweedfs",
+            access_key=settings.AWS_ACCESS_KEY_ID,
+            secret_key=settings.AWS_SECRET_ACCESS_KEY,
+            s3_port=urlsplit(endpoint).port or 80,
+            region=settings.AWS_S3_REGION_NAME,
+        )
+        try:
+            local_s3.start()
+        except LocalS3Error as error:
+            sys.exit(f"Could not start the local S3: {error}")
+        print(f"Local S3 (SeaweedFS) at {endpoint}, data in .data/seaweedfs")
+    try:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command(
+            "uploads_setup_bucket", origin=[f"http://{ADDRESS}", f"http://localhost:{ADDRESS.split(':')[1]}"]
+        )
+        _demo_users()
+        print(f"\nOpen http://{ADDRESS}/ and log in:")
+        for name, password, staff in DEMO_USERS:
+            print(f"  {name} / {password}" + ("   (staff: reviews uploads in /admin/)" if staff else "   (seller)"))
+        print("These logins are for local use only. Ctrl-C stops the site and the local S3.\n", flush=True)
+        server = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "runserver", ADDRESS])
+        try:
+            sys.exit(server.wait())
+        except KeyboardInterrupt:
+            server.wait()
+    finally:
+        if local_s3:
+            local_s3.stop()
+            print("Local S3 stopped.")
+
+
+def _demo_users():
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    for name, password, staff in DEMO_USERS:
+        if not User.objects.filter(username=name).exists():
+            User.objects.create_user(name, password=password, is_staff=staff, is_superuser=staff)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Who may call the API, and how every refusal is answered: always the one JSON error shape."""
+
+import uuid
+
+import pytest
+
+from uploads.models import Upload
+
+pytestmark = pytest.mark.django_db
+
+NOT_LOGGED_IN = {"error": {"code": "not_authenticated", "message": "Log in to upload files.", "field": None}}
+SOME_ID = uuid.UUID(int=7)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/uploads/api/uploads/"),
+        ("post", "/uploads/api/uploads/"),
+        ("get", f"/uploads/api/uploads/{SOME_ID}/"),
+        ("delete", f"/uploads/api/uploads/{SOME_ID}/"),
+        ("post", f"/uploads/api/uploads/{SOME_ID}/complete/"),
+    ],
+)
+def test_every_endpoint_refuses_a_logged_out_user_with_403(anonymous_api, method, path):
+    response = getattr(anonymous_api, method)(path)
+
+    assert response.status_code == 403
+    assert response.json() == NOT_LOGGED_IN
+
+
+def test_create_without_the_csrf_token_returns_403_and_creates_nothing(api):
+    response = api.post("/uploads/api/uploads/", {"filename": "a.jpg", "content_type": "image/jpeg", "size": 1}, csrf=False)
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": {
+            "code": "csrf_failed",
+            "message": "CSRF check failed (CSRF token missing.); reload the page and try again.",
+            "field": None,
+        }
+    }
+    assert not Upload.objects.exists()
+
+
+def test_a_wrong_csrf_token_returns_403(api):
+    api.csrf = "x" * 32
+
+    response = api.post(f"/uploads/api/uploads/{SOME_ID}/complete/")
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "csrf_failed"
+
+
+def test_delete_without_the_csrf_token_returns_403(api):
+    response = api.delete(f"/uploads/api/uploads/{SOME_ID}/", csrf=False)
+
+    assert response.json()["error"]["code"] == "csrf_failed"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("get", f"/uploads/api/uploads/{SOME_ID}/complete/", "POST"),
+        ("post", f"/uploads/api/uploads/{SOME_ID}/", "GET, DELETE"),
+        ("delete", "/uploads/api/uploads/", "GET, POST"),
+    ],
+)
+def test_a_method_the_endpoint_does_not_take_returns_405_with_allow(api, method, path, allowed):
+    response = getattr(api, method)(path)
+
+    assert response.status_code == 405
+    assert response["Allow"] == allowed
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert response.json()["error"]["message"].startswith(f"{method.upper()} is not allowed here; use ")
+
+
+@pytest.mark.parametrize("path", ["/uploads/api/", "/uploads/api/nothing/", "/uploads/api/uploads/123/"])
+def test_an_unknown_api_path_returns_a_json_404(api, path):
+    response = api.get(path)
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {"code": "not_found", "message": "There is no API endpoint at this address.", "field": None}
+    }
+
+
+def test_an_unexpected_error_returns_a_json_500_and_is_logged(api, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("uploads.services.listed", broken)
+
+    response = api.get("/uploads/api/uploads/")
+
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {
+            "code": "server_error",
+            "message": "Something went wrong on the server; the error was logged. Try again later.",
+            "field": None,
+        }
+    }
+    assert "RuntimeError: boom" in caplog.text

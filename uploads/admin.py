@@ -1,0 +1,120 @@
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from uploads import s3, services, verify
+from uploads.models import Upload
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    list_display = [
+        "thumbnail",
+        "filename",
+        "owner",
+        "status",
+        "review",
+        "human_size",
+        "content_type",
+        "dimensions",
+        "created_at",
+    ]
+    list_display_links = ["thumbnail", "filename"]
+    list_filter = ["status", "review", "content_type", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["owner"]
+    search_fields = ["filename", f"owner__{get_user_model().USERNAME_FIELD}"]
+    date_hierarchy = "created_at"
+    actions = ["approve", "reject"]
+    fields = [
+        "preview",
+        "filename",
+        "owner",
+        "status",
+        "failure_reason",
+        "review",
+        "reviewed_by",
+        "reviewed_at",
+        "content_type",
+        "size",
+        "width",
+        "height",
+        "etag",
+        "key",
+        "created_at",
+        "expires_at",
+        "verified_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        # Rows are made only by the API, after S3 has the file.
+        return False
+
+    @admin.display(description=_("preview"))
+    def thumbnail(self, row):
+        return self._image(row, 64)
+
+    @admin.display(description=_("preview"))
+    def preview(self, row):
+        return self._image(row, 480)
+
+    def _image(self, row, size):
+        url = services.view_url(row)  # signed locally: no request to S3 per row
+        if not url:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="{}" style="max-width:{}px;max-height:{}px" loading="lazy">',
+            url,
+            row.filename,
+            size,
+            size,
+        )
+
+    @admin.display(description=_("size"), ordering="size")
+    def human_size(self, row):
+        return verify.human_size(row.size)
+
+    @admin.display(description=_("dimensions"))
+    def dimensions(self, row):
+        return f"{row.width} × {row.height}" if row.width else "—"
+
+    @admin.action(description=_("Approve selected verified uploads"), permissions=["change"])
+    def approve(self, request, queryset):
+        self._review(request, queryset, Upload.Review.APPROVED)
+
+    @admin.action(description=_("Reject selected uploads"), permissions=["change"])
+    def reject(self, request, queryset):
+        self._review(request, queryset, Upload.Review.REJECTED)
+
+    def _review(self, request, queryset, verdict):
+        verified = queryset.filter(status=Upload.Status.UPLOADED)
+        done = verified.update(review=verdict, reviewed_by=request.user, reviewed_at=timezone.now())
+        skipped = queryset.count() - done
+        label = Upload.Review(verdict).label.lower()
+        self.message_user(
+            request,
+            ngettext("Marked %(n)d upload as %(v)s.", "Marked %(n)d uploads as %(v)s.", done) % {"n": done, "v": label},
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "Skipped %(n)d upload that is not verified.", "Skipped %(n)d uploads that are not verified.", skipped
+                )
+                % {"n": skipped},
+                messages.WARNING,
+            )
+
+    def delete_model(self, request, obj):
+        s3.delete(obj.key)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # Objects go with their rows, so deleting in the admin leaves nothing behind in the bucket.
+        for key in queryset.values_list("key", flat=True):
+            s3.delete(key)
+        super().delete_queryset(request, queryset)

@@ -1,0 +1,108 @@
+"""System checks for the ``UPLOADS`` setting: offline and fast, one id per mistake."""
+
+import re
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+from uploads import conf
+
+S3_POST_LIMIT = 5 * 2**30  # S3 refuses a single POST upload above 5 GB.
+MAX_EXPIRES = 3600
+_SAFE_PREFIX = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
+_POSITIVE_INTS = ("SNIFF_BYTES", "PAGE_SIZE", "PARALLEL")
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs, **kwargs):
+    user = conf.user_settings()
+    if not isinstance(user, dict):
+        return [Error("UPLOADS must be a dict.", hint="Set UPLOADS = {...} in your settings.", id="uploads.E001")]
+
+    errors = []
+    for key in sorted(set(user) - set(conf.DEFAULTS)):
+        errors.append(
+            Error(
+                f"UPLOADS has an unknown key {key!r}.",
+                hint=f"Known keys: {', '.join(sorted(conf.DEFAULTS))}.",
+                id="uploads.E002",
+            )
+        )
+
+    max_size = conf.get("MAX_SIZE")
+    if not _is_int(max_size) or max_size < 1:
+        errors.append(Error("UPLOADS['MAX_SIZE'] must be a positive number of bytes.", id="uploads.E003"))
+    elif max_size > S3_POST_LIMIT:
+        errors.append(
+            Error(
+                f"UPLOADS['MAX_SIZE'] is {max_size} bytes; S3 accepts at most 5 GB in one POST upload.",
+                hint=f"Use a value up to {S3_POST_LIMIT}.",
+                id="uploads.E004",
+            )
+        )
+
+    for name, check_id in (("EXPIRES", "uploads.E005"), ("VIEW_EXPIRES", "uploads.E009")):
+        value = conf.get(name)
+        if not _is_int(value) or not 1 <= value <= MAX_EXPIRES:
+            errors.append(
+                Error(
+                    f"UPLOADS['{name}'] must be a whole number of seconds from 1 to {MAX_EXPIRES}.",
+                    hint="Signed URLs should be short-lived; the default is "
+                    f"{conf.DEFAULTS[name]} seconds.",
+                    id=check_id,
+                )
+            )
+
+    types = conf.get("ALLOWED_TYPES")
+    if not isinstance(types, (list, tuple)) or not types or not all(isinstance(t, str) for t in types):
+        errors.append(Error("UPLOADS['ALLOWED_TYPES'] must be a non-empty list of MIME types.", id="uploads.E006"))
+    else:
+        for content_type in types:
+            if content_type not in conf.VERIFIABLE_TYPES:
+                errors.append(
+                    Error(
+                        f"UPLOADS['ALLOWED_TYPES'] contains {content_type!r}, which the app cannot verify.",
+                        hint=f"Choose from: {', '.join(conf.VERIFIABLE_TYPES)}. "
+                        "SVG and HTML are never allowed: they can carry script.",
+                        id="uploads.E007",
+                    )
+                )
+
+    prefix = conf.get("KEY_PREFIX")
+    if not isinstance(prefix, str) or not _SAFE_PREFIX.match(prefix):
+        errors.append(
+            Error(
+                "UPLOADS['KEY_PREFIX'] must be one or more path segments of letters, digits, '-' and '_'.",
+                hint="For example 'uploads' or 'media/uploads'; no leading or trailing slash, no '..'.",
+                id="uploads.E008",
+            )
+        )
+
+    for name in _POSITIVE_INTS:
+        value = conf.get(name)
+        if not _is_int(value) or value < 1:
+            errors.append(Error(f"UPLOADS['{name}'] must be a positive whole number.", id="uploads.E010"))
+
+    sniff = conf.get("SNIFF_BYTES")
+    if _is_int(sniff) and 1 <= sniff < 64 * 1024:
+        errors.append(
+            Warning(
+                f"UPLOADS['SNIFF_BYTES'] is {sniff}; JPEGs with large metadata may then fail verification.",
+                hint="Keep it at 65536 or more.",
+                id="uploads.W001",
+            )
+        )
+
+    if not getattr(settings, "AWS_STORAGE_BUCKET_NAME", None):
+        errors.append(
+            Error(
+                "AWS_STORAGE_BUCKET_NAME is not set; the uploads app has no bucket to sign for.",
+                hint="Set it (and the other django-storages AWS_* settings) in your settings.",
+                id="uploads.E011",
+            )
+        )
+    return errors

@@ -1,0 +1,46 @@
+"""The app's settings: one ``UPLOADS`` dict merged over ``DEFAULTS`` at every read.
+
+Reading at every access (never at import) means ``override_settings`` and
+pytest-django's ``settings`` fixture just work.
+"""
+
+from django.conf import settings
+
+MB = 2**20
+
+# Types we can verify by their magic bytes and Pillow. Never SVG or HTML: both can carry script.
+VERIFIABLE_TYPES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "image/avif": ".avif",
+}
+
+DEFAULTS = {
+    # Largest file a policy is signed for, in bytes.
+    "MAX_SIZE": 10 * MB,
+    # MIME types a seller may upload; each must be in VERIFIABLE_TYPES.
+    "ALLOWED_TYPES": list(VERIFIABLE_TYPES),
+    # Seconds a POST policy stays valid.
+    "EXPIRES": 600,
+    # Seconds a presigned GET (viewing) URL stays valid.
+    "VIEW_EXPIRES": 300,
+    # First segment of every object key: <prefix>/<user id>/<uuid>/<name>.
+    "KEY_PREFIX": "uploads",
+    # Bytes read from the start of an object to check its format and dimensions.
+    "SNIFF_BYTES": 256 * 1024,
+    # Uploads per page in the list API.
+    "PAGE_SIZE": 20,
+    # How many files the browser uploads at once.
+    "PARALLEL": 3,
+}
+
+
+def get(name):
+    """Return the effective value of one ``UPLOADS`` setting."""
+    return {**DEFAULTS, **getattr(settings, "UPLOADS", {})}[name]
+
+
+def user_settings():
+    return getattr(settings, "UPLOADS", {})

@@ -1,0 +1,86 @@
+"""One error type for everything the API refuses; views turn it into the one JSON shape."""
+
+from http import HTTPStatus
+
+
+class UploadError(Exception):
+    status = HTTPStatus.BAD_REQUEST
+    code = "invalid"
+    default_message = "The request is not valid."
+
+    def __init__(self, message=None, *, field=None):
+        self.message = message or self.default_message
+        self.field = field
+        super().__init__(self.message)
+
+    def as_dict(self):
+        return {"error": {"code": self.code, "message": str(self.message), "field": self.field}}
+
+
+class InvalidJSON(UploadError):
+    code = "invalid_json"
+    default_message = "The request body is not valid JSON."
+
+
+class InvalidField(UploadError):
+    code = "invalid"
+
+
+class NotAuthenticated(UploadError):
+    status = HTTPStatus.FORBIDDEN
+    code = "not_authenticated"
+    default_message = "Log in to upload files."
+
+
+class CsrfFailed(UploadError):
+    status = HTTPStatus.FORBIDDEN
+    code = "csrf_failed"
+    default_message = "The CSRF token is missing or wrong; reload the page and try again."
+
+
+class NotFound(UploadError):
+    status = HTTPStatus.NOT_FOUND
+    code = "not_found"
+    default_message = "No such upload."
+
+
+class MethodNotAllowed(UploadError):
+    status = HTTPStatus.METHOD_NOT_ALLOWED
+    code = "method_not_allowed"
+
+    def __init__(self, method, allowed):
+        self.allowed = allowed
+        super().__init__(f"{method} is not allowed here; use {' or '.join(allowed)}.")
+
+
+class ObjectMissing(UploadError):
+    status = HTTPStatus.CONFLICT
+    code = "object_missing"
+    default_message = "The file has not arrived in storage yet; upload it first, then complete."
+
+
+class TooLarge(UploadError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "too_large"
+
+
+class UnsupportedType(UploadError):
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_type"
+
+
+class VerificationFailed(UploadError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "verification_failed"
+
+
+class ServerError(UploadError):
+    status = HTTPStatus.INTERNAL_SERVER_ERROR
+    code = "server_error"
+    default_message = "Something went wrong on the server; the error was logged. Try again later."
+
+
+class StorageUnavailable(UploadError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "storage_unavailable"
+    default_message = "The file storage is not answering right now; try again in a moment."

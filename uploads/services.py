@@ -1,0 +1,112 @@
+"""What the API does, as plain functions over rows: the views only parse and reply."""
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from uploads import conf, keys, s3, verify
+from uploads.errors import NotFound, VerificationFailed
+from uploads.models import Upload
+from uploads.signals import upload_failed, upload_verified
+
+logger = logging.getLogger("uploads")
+
+
+def create_upload(owner, declared):
+    """Record a pending upload and sign a POST policy for exactly its key, type and size."""
+    expires = conf.get("EXPIRES")
+    row = Upload(
+        owner=owner,
+        filename=keys.display_name(declared.filename),
+        content_type=declared.content_type,
+        size=declared.size,
+        expires_at=timezone.now() + datetime.timedelta(seconds=expires),
+    )
+    row.key = keys.build_key(owner.pk, declared.filename, declared.content_type, token=row.id)
+    policy = s3.presign_post(row.key, content_type=row.content_type, size=row.size, expires=expires)
+    row.save(force_insert=True)
+    return row, policy
+
+
+def owned(owner, upload_id, *, for_update=False):
+    """The owner's upload with this id; ``NotFound`` for anyone else's, a deleted one or none."""
+    rows = Upload.objects.filter(owner=owner).exclude(status=Upload.Status.DELETED)
+    if for_update:
+        rows = rows.select_for_update()
+    try:
+        return rows.get(pk=upload_id)
+    except Upload.DoesNotExist:
+        raise NotFound() from None
+
+
+def complete_upload(owner, upload_id):
+    """Verify the stored object and record it; the same answer every time it is asked.
+
+    The row is locked for the whole check so two simultaneous calls run one verification.
+    Raises ``ObjectMissing`` (the row stays pending) or ``VerificationFailed`` (object deleted).
+    """
+    with transaction.atomic():
+        row = owned(owner, upload_id, for_update=True)
+        if row.status == Upload.Status.PENDING:
+            _verify_and_record(row)
+    if row.status == Upload.Status.FAILED:
+        raise VerificationFailed(row.failure_reason)
+    return row
+
+
+def _verify_and_record(row):
+    try:
+        etag, image = _verify(row)
+    except VerificationFailed as failure:
+        s3.delete(row.key)
+        row.status = Upload.Status.FAILED
+        row.failure_reason = failure.message
+        row.save(update_fields=["status", "failure_reason"])
+        logger.info("Upload %s failed verification: %s", row.pk, failure.message)
+        transaction.on_commit(lambda: upload_failed.send(Upload, instance=row))
+        return
+    row.status = Upload.Status.UPLOADED
+    row.etag, row.width, row.height = etag, image.width, image.height
+    row.verified_at = timezone.now()
+    row.save(update_fields=["status", "etag", "width", "height", "verified_at"])
+    transaction.on_commit(lambda: upload_verified.send(Upload, instance=row))
+
+
+def _verify(row):
+    """HEAD plus one ranged GET: two S3 requests whatever the file's size."""
+    found = s3.head(row.key)
+    declared = verify.Declared(filename=row.filename, content_type=row.content_type, size=row.size)
+    first_bytes = b""
+    if found.size == row.size and found.content_type == row.content_type:
+        first_bytes = s3.read_head(row.key, min(conf.get("SNIFF_BYTES"), row.size))
+    image = verify.check_object(declared, size=found.size, content_type=found.content_type, head=first_bytes)
+    return found.etag, image
+
+
+def delete_upload(owner, upload_id):
+    """Cancel a pending upload or delete a stored one: the object goes, the row is kept as deleted."""
+    with transaction.atomic():
+        row = owned(owner, upload_id, for_update=True)
+        s3.delete(row.key)
+        row.status = Upload.Status.DELETED
+        row.save(update_fields=["status"])
+    return row
+
+
+def view_url(row):
+    """A short-lived GET URL for a verified upload, or None before it is verified."""
+    if row.status != Upload.Status.UPLOADED:
+        return None
+    return s3.presign_get(
+        row.key,
+        content_type=row.content_type,
+        filename=row.key.rsplit("/", 1)[-1],
+        expires=conf.get("VIEW_EXPIRES"),
+    )
+
+
+def listed(owner):
+    """The owner's uploads, newest first, without the deleted ones."""
+    return Upload.objects.filter(owner=owner).exclude(status=Upload.Status.DELETED).order_by("-created_at", "pk")

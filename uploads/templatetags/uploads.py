@@ -1,0 +1,34 @@
+import uuid
+
+from django import template
+from django.middleware.csrf import get_token
+from django.templatetags.static import static
+from django.urls import reverse
+
+from uploads import conf
+
+register = template.Library()
+
+# reverse() needs a real UUID; the JavaScript fills "{id}" back in.
+_PLACEHOLDER = uuid.UUID(int=0)
+
+
+def _url_template(name):
+    return reverse(name, args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{id}")
+
+
+@register.inclusion_tag("uploads/uploader.html", takes_context=True)
+def uploader(context):
+    """Render the upload widget: every URL and limit it needs goes into data- attributes."""
+    return {
+        "create_url": reverse("uploads:list"),
+        "detail_url": _url_template("uploads:detail"),
+        "complete_url": _url_template("uploads:complete"),
+        "csrf_token": get_token(context["request"]),
+        "max_size": conf.get("MAX_SIZE"),
+        "allowed_types": conf.get("ALLOWED_TYPES"),
+        "parallel": conf.get("PARALLEL"),
+        "uploader_id": f"uploader-{uuid.uuid4().hex[:8]}",
+        "script_url": static("uploads/uploader.js"),
+        "style_url": static("uploads/uploader.css"),
+    }

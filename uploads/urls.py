@@ -1,0 +1,14 @@
+from django.urls import path
+
+from uploads import views
+
+app_name = "uploads"
+
+urlpatterns = [
+    path("api/uploads/", views.upload_list, name="list"),
+    path("api/uploads/<uuid:upload_id>/", views.upload_detail, name="detail"),
+    path("api/uploads/<uuid:upload_id>/complete/", views.upload_complete, name="complete"),
+    # Anything else under the API answers a JSON 404, not the project's HTML page.
+    path("api/", views.not_found),
+    path("api/<path:path>", views.not_found, name="not_found"),
+]

@@ -1,0 +1,170 @@
+"""The rules a request and a stored object must pass. Pure functions: no I/O, no models."""
+
+import io
+import warnings
+from dataclasses import dataclass
+
+from PIL import Image, UnidentifiedImageError
+
+from uploads import conf
+from uploads.errors import InvalidField, TooLarge, UnsupportedType, VerificationFailed
+
+PILLOW_FORMATS = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WEBP",
+    "image/gif": "GIF",
+    "image/avif": "AVIF",
+}
+TYPE_NAMES = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WebP",
+    "image/gif": "GIF",
+    "image/avif": "AVIF",
+}
+
+
+@dataclass(frozen=True)
+class Declared:
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    content_type: str
+    width: int
+    height: int
+
+
+def human_size(size):
+    """``12.4 MB``, ``10 MB``, ``532 KB``, ``17 bytes`` (1 MB = 1,048,576 bytes, as the browser shows)."""
+    for unit, factor in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if size >= factor:
+            value = f"{size / factor:.1f}".removesuffix(".0")
+            return f"{value} {unit}"
+    return f"{size} byte" if size == 1 else f"{size} bytes"
+
+
+def type_name(content_type):
+    return TYPE_NAMES.get(content_type, content_type)
+
+
+def check_request(data):
+    """Validate the create call's JSON body; return the declared file or raise."""
+    if not isinstance(data, dict):
+        raise InvalidField("The request body must be a JSON object.")
+    for name in ("filename", "content_type", "size"):
+        if name not in data:
+            raise InvalidField(f"The field '{name}' is required.", field=name)
+
+    filename = data["filename"]
+    if not isinstance(filename, str) or not filename.strip():
+        raise InvalidField("The file name must be a non-empty string.", field="filename")
+
+    size = data["size"]
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise InvalidField("The size must be a whole number of bytes.", field="size")
+    if size < 1:
+        raise InvalidField("The file is empty.", field="size")
+    max_size = conf.get("MAX_SIZE")
+    if size > max_size:
+        raise TooLarge(f"File is {human_size(size)}; the limit is {human_size(max_size)}.", field="size")
+
+    content_type = data["content_type"]
+    if not isinstance(content_type, str):
+        raise InvalidField("The content type must be a string.", field="content_type")
+    content_type = content_type.strip().lower()
+    allowed = conf.get("ALLOWED_TYPES")
+    if content_type not in allowed:
+        names = ", ".join(type_name(t) for t in allowed)
+        shown = content_type or "an unknown type"
+        raise UnsupportedType(f"Files of type {shown} are not accepted; upload {names}.", field="content_type")
+    return Declared(filename=filename, content_type=content_type, size=size)
+
+
+def sniff_type(head):
+    """The image type that the first bytes announce, or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
+        return "image/avif"
+    return None
+
+
+def check_object(declared, *, size, content_type, head):
+    """Check a stored object against what was signed; return its dimensions or raise VerificationFailed.
+
+    ``size`` and ``content_type`` come from S3's HEAD, ``head`` is the object's first bytes.
+    """
+    expected = type_name(declared.content_type)
+    if size != declared.size:
+        raise VerificationFailed(f"The stored file is {size} bytes, but {declared.size} bytes were declared.")
+    if content_type != declared.content_type:
+        raise VerificationFailed(f"The stored file has type {content_type}, but {declared.content_type} was declared.")
+    found = sniff_type(head)
+    if found != declared.content_type:
+        what = f"a {type_name(found)} image" if found else "not an image we accept"
+        raise VerificationFailed(f"The file is not a {expected} image: its contents show it is {what}.")
+    width, height = _dimensions(head, declared.content_type)
+    return ImageInfo(content_type=declared.content_type, width=width, height=height)
+
+
+def _dimensions(head, content_type):
+    expected = type_name(content_type)
+    if content_type in _HEADER_READERS:
+        # Pillow's WebP and AVIF decoders want the whole file; their headers carry the size.
+        size = _HEADER_READERS[content_type](head)
+        if size is None:
+            raise VerificationFailed(f"The file starts like a {expected} image but its header is damaged.")
+        return _checked(size, expected)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(head), formats=[PILLOW_FORMATS[content_type]]) as image:
+                width, height = image.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise VerificationFailed(f"The {expected} image has too many pixels to be processed safely.") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise VerificationFailed(f"The file starts like a {expected} image but could not be read as one.") from None
+    return _checked((width, height), expected)
+
+
+def _checked(size, expected):
+    width, height = size
+    if width < 1 or height < 1:
+        raise VerificationFailed(f"The {expected} image has no pixels.")
+    if width * height > Image.MAX_IMAGE_PIXELS:
+        raise VerificationFailed(f"The {expected} image has too many pixels to be processed safely.")
+    return width, height
+
+
+def _webp_size(head):
+    chunk = head[12:16]
+    if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+        return int.from_bytes(head[26:28], "little") & 0x3FFF, int.from_bytes(head[28:30], "little") & 0x3FFF
+    if chunk == b"VP8L" and head[20:21] == b"\x2f":
+        bits = int.from_bytes(head[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X" and len(head) >= 30:
+        return int.from_bytes(head[24:27], "little") + 1, int.from_bytes(head[27:30], "little") + 1
+    return None
+
+
+def _avif_size(head):
+    # The primary image's 'ispe' (image spatial extents) property: version/flags, width, height.
+    at = head.find(b"ispe")
+    if at < 4 or len(head) < at + 16:
+        return None
+    return int.from_bytes(head[at + 8 : at + 12], "big"), int.from_bytes(head[at + 12 : at + 16], "big")
+
+
+_HEADER_READERS = {"image/webp": _webp_size, "image/avif": _avif_size}

@@ -1,0 +1,165 @@
+"""The JSON API. Each view: guards, one service call, one reply. Every error has one shape."""
+
+import functools
+import json
+import logging
+from http import HTTPStatus
+
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.http import JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+
+from uploads import conf, services, verify
+from uploads.errors import (
+    CsrfFailed,
+    InvalidField,
+    InvalidJSON,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    ServerError,
+    UploadError,
+)
+
+logger = logging.getLogger("uploads")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def error_response(error):
+    response = JsonResponse(error.as_dict(), status=error.status)
+    if isinstance(error, MethodNotAllowed):
+        response["Allow"] = ", ".join(error.allowed)
+    return response
+
+
+class _CsrfCheck(CsrfViewMiddleware):
+    def _reject(self, request, reason):
+        raise CsrfFailed(f"CSRF check failed ({reason}); reload the page and try again.")
+
+
+def _check_csrf(request):
+    check = _CsrfCheck(lambda request: None)
+    check.process_request(request)
+    check.process_view(request, None, (), {})
+
+
+def api_view(*methods):
+    """Allow ``methods`` to logged-in users, check CSRF on unsafe ones, answer every error in JSON.
+
+    The view is exempt from the CSRF middleware only so that a failure is answered here, in JSON:
+    the same check runs below.
+    """
+
+    def decorate(view):
+        @csrf_exempt
+        @functools.wraps(view)
+        def wrapper(request, *args, **kwargs):
+            try:
+                if not request.user.is_authenticated:
+                    raise NotAuthenticated()
+                if request.method not in methods:
+                    raise MethodNotAllowed(request.method, methods)
+                if request.method not in SAFE_METHODS:
+                    _check_csrf(request)
+                return view(request, *args, **kwargs)
+            except UploadError as error:
+                return error_response(error)
+            except Exception:
+                logger.exception("Unexpected error in %s %s", request.method, request.path)
+                return error_response(ServerError())
+
+        return wrapper
+
+    return decorate
+
+
+@api_view("GET", "POST")
+def upload_list(request):
+    if request.method == "POST":
+        return _create(request)
+    return _list(request)
+
+
+@api_view("GET", "DELETE")
+def upload_detail(request, upload_id):
+    if request.method == "DELETE":
+        services.delete_upload(request.user, upload_id)
+        return JsonResponse({}, status=HTTPStatus.OK)
+    return JsonResponse(upload_json(services.owned(request.user, upload_id)))
+
+
+@api_view("POST")
+def upload_complete(request, upload_id):
+    return JsonResponse(upload_json(services.complete_upload(request.user, upload_id)))
+
+
+@csrf_exempt
+def not_found(request, path=""):
+    return error_response(NotFound("There is no API endpoint at this address."))
+
+
+def _create(request):
+    declared = verify.check_request(_json_body(request))
+    row, policy = services.create_upload(request.user, declared)
+    reply = {
+        "id": str(row.pk),
+        "status": row.status,
+        "key": row.key,
+        "upload": {"url": policy["url"], "fields": policy["fields"]},
+        "expires_at": row.expires_at.isoformat(),
+        "max_size": conf.get("MAX_SIZE"),
+    }
+    return JsonResponse(reply, status=HTTPStatus.CREATED)
+
+
+def _list(request):
+    rows = services.listed(request.user)
+    paginator = Paginator(rows, conf.get("PAGE_SIZE"))
+    try:
+        page = paginator.page(request.GET.get("page", 1))
+    except (EmptyPage, PageNotAnInteger):
+        raise InvalidField(f"There is no page {request.GET.get('page')!r}.", field="page") from None
+
+    def link(number):
+        return request.build_absolute_uri(f"{request.path}?page={number}")
+
+    return JsonResponse(
+        {
+            "count": paginator.count,
+            "page": page.number,
+            "pages": paginator.num_pages,
+            "next": link(page.next_page_number()) if page.has_next() else None,
+            "previous": link(page.previous_page_number()) if page.has_previous() else None,
+            "results": [upload_json(row) for row in page],
+        }
+    )
+
+
+def _json_body(request):
+    try:
+        return json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidJSON() from None
+
+
+def _iso(moment):
+    return moment.isoformat() if moment else None
+
+
+def upload_json(row):
+    return {
+        "id": str(row.pk),
+        "status": row.status,
+        "filename": row.filename,
+        "content_type": row.content_type,
+        "size": row.size,
+        "key": row.key,
+        "etag": row.etag,
+        "width": row.width,
+        "height": row.height,
+        "url": services.view_url(row),
+        "failure_reason": row.failure_reason,
+        "created_at": _iso(row.created_at),
+        "verified_at": _iso(row.verified_at),
+    }
