@@ -1,0 +1,75 @@
+"""Each system check, once; and that Django runs them."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from uploads.checks import check_settings
+
+
+def ids(settings_value=None):
+    return [message.id for message in check_settings(None)]
+
+
+def test_the_defaults_pass(settings):
+    settings.UPLOADS = {}
+
+    assert ids() == []
+
+
+def test_checks_are_registered_with_django(settings):
+    settings.UPLOADS = {"MAX_SIZE": -1}
+
+    with pytest.raises(SystemCheckError, match="uploads.E003"):
+        call_command("check")
+
+
+@pytest.mark.parametrize(
+    ("uploads", "expected"),
+    [
+        ("not a dict", ["uploads.E001"]),
+        ({"MAX_SIZ": 10}, ["uploads.E002"]),
+        ({"MAX_SIZE": 0}, ["uploads.E003"]),
+        ({"MAX_SIZE": "10MB"}, ["uploads.E003"]),
+        ({"MAX_SIZE": 5 * 2**30 + 1}, ["uploads.E004"]),
+        ({"EXPIRES": 3601}, ["uploads.E005"]),
+        ({"EXPIRES": 0}, ["uploads.E005"]),
+        ({"ALLOWED_TYPES": []}, ["uploads.E006"]),
+        ({"ALLOWED_TYPES": "image/png"}, ["uploads.E006"]),
+        ({"ALLOWED_TYPES": ["image/png", "image/svg+xml"]}, ["uploads.E007"]),
+        ({"ALLOWED_TYPES": ["text/html"]}, ["uploads.E007"]),
+        ({"KEY_PREFIX": "/uploads"}, ["uploads.E008"]),
+        ({"KEY_PREFIX": "a/../b"}, ["uploads.E008"]),
+        ({"KEY_PREFIX": ""}, ["uploads.E008"]),
+        ({"VIEW_EXPIRES": 86400}, ["uploads.E009"]),
+        ({"PAGE_SIZE": 0}, ["uploads.E010"]),
+        ({"PARALLEL": True}, ["uploads.E010"]),
+        ({"SNIFF_BYTES": 1024}, ["uploads.W001"]),
+    ],
+)
+def test_each_mistake_in_uploads_has_its_own_check_id(settings, uploads, expected):
+    settings.UPLOADS = uploads
+
+    assert ids() == expected
+
+
+def test_a_missing_bucket_is_an_error(settings):
+    settings.UPLOADS = {}
+    settings.AWS_STORAGE_BUCKET_NAME = None
+
+    assert ids() == ["uploads.E011"]
+
+
+def test_messages_have_hints_that_say_what_to_do(settings):
+    settings.UPLOADS = {"MAX_SIZE": 6 * 2**30, "ALLOWED_TYPES": ["image/svg+xml"]}
+
+    messages = check_settings(None)
+
+    assert [m.msg for m in messages] == [
+        "UPLOADS['MAX_SIZE'] is 6442450944 bytes; S3 accepts at most 5 GB in one POST upload.",
+        "UPLOADS['ALLOWED_TYPES'] contains 'image/svg+xml', which the app cannot verify.",
+    ]
+    assert messages[1].hint == (
+        "Choose from: image/jpeg, image/png, image/webp, image/gif, image/avif. "
+        "SVG and HTML are never allowed: they can carry script."
+    )
