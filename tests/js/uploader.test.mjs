@@ -1,0 +1,381 @@
+import assert from "node:assert/strict"
+import { describe, test } from "node:test"
+
+import {
+  apiErrorMessage,
+  createQueue,
+  fillUrl,
+  formatSize,
+  isRetryable,
+  parseS3Error,
+  s3ErrorMessage,
+} from "../../uploads/static/uploads/uploader.js"
+
+const MB = 2 ** 20
+
+function s3Error(code, message, extra = "") {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>${code}</Code><Message>${message}</Message>${extra}<RequestId>4442587FB7D0A2F9</RequestId><HostId>eW91IGZvdW5kIGl0</HostId></Error>`
+}
+
+function deferred() {
+  let resolve
+  let reject
+  const promise = new Promise((yes, no) => {
+    resolve = yes
+    reject = no
+  })
+  return { promise, resolve, reject }
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve))
+
+describe("parseS3Error", () => {
+  test("reads the code and message of EntityTooLarge", () => {
+    const xml = s3Error(
+      "EntityTooLarge",
+      "Your proposed upload exceeds the maximum allowed size",
+      "<ProposedSize>12995342</ProposedSize><MaxSizeAllowed>1258291</MaxSizeAllowed>",
+    )
+    assert.deepEqual(parseS3Error(xml), {
+      code: "EntityTooLarge",
+      message: "Your proposed upload exceeds the maximum allowed size",
+    })
+  })
+
+  test("reads an expired policy as AccessDenied with its message", () => {
+    const xml = s3Error("AccessDenied", "Invalid according to Policy: Policy expired.")
+    assert.deepEqual(parseS3Error(xml), {
+      code: "AccessDenied",
+      message: "Invalid according to Policy: Policy expired.",
+    })
+  })
+
+  test("unescapes XML entities in a failed policy condition", () => {
+    const xml = s3Error(
+      "AccessDenied",
+      "Invalid according to Policy: Policy Condition failed: [&quot;eq&quot;, &quot;$Content-Type&quot;, &quot;image/png&quot;]",
+    )
+    assert.deepEqual(parseS3Error(xml), {
+      code: "AccessDenied",
+      message: 'Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]',
+    })
+  })
+
+  test("reads a body spread over several lines", () => {
+    const xml = "<Error>\n  <Code>SlowDown</Code>\n  <Message>Please reduce your\n request rate.</Message>\n</Error>"
+    assert.deepEqual(parseS3Error(xml), { code: "SlowDown", message: "Please reduce your\n request rate." })
+  })
+
+  test("returns empty strings for an empty body", () => {
+    assert.deepEqual(parseS3Error(""), { code: "", message: "" })
+  })
+
+  test("returns empty strings for HTML from a proxy", () => {
+    assert.deepEqual(parseS3Error("<html><body><h1>502 Bad Gateway</h1></body></html>"), { code: "", message: "" })
+  })
+
+  test("returns empty strings for garbage and non-strings", () => {
+    assert.deepEqual(parseS3Error("<Error><Code>unterminated"), { code: "", message: "" })
+    assert.deepEqual(parseS3Error(null), { code: "", message: "" })
+    assert.deepEqual(parseS3Error(undefined), { code: "", message: "" })
+  })
+
+  test("leaves an out-of-range character reference as it is", () => {
+    assert.deepEqual(parseS3Error("<Code>Odd</Code><Message>a &#99999999; b</Message>"), {
+      code: "Odd",
+      message: "a &#99999999; b",
+    })
+  })
+})
+
+describe("s3ErrorMessage", () => {
+  const limits = { maxSize: 10 * MB, size: 1.2 * MB }
+
+  test("status 0 is a network or CORS failure, whatever the body", () => {
+    assert.equal(
+      s3ErrorMessage({ status: 0, code: "", message: "" }, limits),
+      "Could not reach the file storage. Check your connection and try again.",
+    )
+  })
+
+  test("EntityTooLarge says what size the upload was signed for and the limit", () => {
+    assert.equal(
+      s3ErrorMessage({ status: 400, code: "EntityTooLarge", message: "" }, limits),
+      "File is too large: the upload was signed for 1.2 MB; the limit is 10 MB.",
+    )
+  })
+
+  test("EntityTooLarge without known sizes still says the file is too large", () => {
+    assert.equal(
+      s3ErrorMessage({ status: 400, code: "EntityTooLarge" }),
+      "File is too large: the upload was not signed for this size.",
+    )
+  })
+
+  test("EntityTooSmall says what size the upload was signed for", () => {
+    assert.equal(
+      s3ErrorMessage({ status: 400, code: "EntityTooSmall", message: "" }, limits),
+      "File is too small: the upload was signed for 1.2 MB. Pick the file again.",
+    )
+    assert.equal(
+      s3ErrorMessage({ status: 400, code: "EntityTooSmall" }),
+      "File is too small for this upload. Pick the file again.",
+    )
+  })
+
+  test("an expired policy tells the user that Retry gets a new one", () => {
+    const failure = { status: 403, code: "AccessDenied", message: "Invalid according to Policy: Policy expired." }
+    assert.equal(
+      s3ErrorMessage(failure, limits),
+      "The upload permission expired before the file was sent. Retry to get a new one.",
+    )
+  })
+
+  test("a failed policy condition is a refusal by the storage", () => {
+    const failure = {
+      status: 403,
+      code: "AccessDenied",
+      message: 'Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]',
+    }
+    assert.equal(
+      s3ErrorMessage(failure, limits),
+      "The storage refused the upload: it does not match what the server allowed.",
+    )
+  })
+
+  test("any other AccessDenied is a refusal by the storage", () => {
+    assert.equal(
+      s3ErrorMessage({ status: 403, code: "AccessDenied", message: "Access Denied" }, limits),
+      "The storage refused the upload (access denied).",
+    )
+  })
+
+  test("each other mapped code has its own sentence", () => {
+    const expected = {
+      SignatureDoesNotMatch: [403, "The storage rejected the upload signature. The server's storage settings need fixing."],
+      RequestTimeout: [400, "The upload was too slow and the storage stopped waiting. Try again."],
+      SlowDown: [503, "The storage is busy. Try again in a moment."],
+      InternalError: [500, "The storage had an internal error. Try again."],
+      ServiceUnavailable: [503, "The storage is unavailable right now. Try again in a moment."],
+      NoSuchBucket: [404, "The storage bucket does not exist. The server's storage settings need fixing."],
+    }
+    for (const [code, [status, sentence]] of Object.entries(expected)) {
+      assert.equal(s3ErrorMessage({ status, code, message: "whatever S3 said" }, limits), sentence, code)
+    }
+  })
+
+  test("an unknown code is named with its HTTP status", () => {
+    assert.equal(
+      s3ErrorMessage({ status: 400, code: "InvalidArgument", message: "Bucket POST must contain a field named 'key'." }),
+      "The storage refused the upload: InvalidArgument (HTTP 400).",
+    )
+  })
+
+  test("a reply without a code names the HTTP status", () => {
+    assert.equal(
+      s3ErrorMessage({ status: 502, code: "", message: "" }),
+      "The storage answered HTTP 502 without an error code.",
+    )
+  })
+})
+
+describe("apiErrorMessage", () => {
+  test("shows the server's message verbatim", () => {
+    const json = { error: { code: "too_large", message: "File is 12.4 MB; the limit is 10 MB.", field: "size" } }
+    assert.equal(apiErrorMessage(413, json), "File is 12.4 MB; the limit is 10 MB.")
+  })
+
+  test("shows a verification failure verbatim", () => {
+    const json = {
+      error: {
+        code: "verification_failed",
+        message: "The file is not a PNG image: its contents show it is a JPEG image.",
+        field: null,
+      },
+    }
+    assert.equal(apiErrorMessage(422, json), "The file is not a PNG image: its contents show it is a JPEG image.")
+  })
+
+  test("status 0 without JSON is an unreachable server", () => {
+    assert.equal(apiErrorMessage(0, null), "Could not reach the server. Check your connection and try again.")
+  })
+
+  test("a 5xx without JSON asks to try again", () => {
+    assert.equal(apiErrorMessage(502, null), "The server had a problem (HTTP 502). Try again in a moment.")
+  })
+
+  test("a 4xx without a usable message names the status", () => {
+    assert.equal(apiErrorMessage(403, null), "Unexpected reply from the server (HTTP 403).")
+    assert.equal(apiErrorMessage(400, { detail: "not our shape" }), "Unexpected reply from the server (HTTP 400).")
+    assert.equal(apiErrorMessage(400, { error: { code: "invalid", message: "  " } }), "Unexpected reply from the server (HTTP 400).")
+  })
+})
+
+describe("isRetryable", () => {
+  test("network failures, 5xx and 409 object_missing are retryable", () => {
+    assert.equal(isRetryable({ status: 0, code: "network_error" }), true)
+    assert.equal(isRetryable({ status: 500, code: "server_error" }), true)
+    assert.equal(isRetryable({ status: 503, code: "storage_unavailable" }), true)
+    assert.equal(isRetryable({ status: 502, code: "" }), true)
+    assert.equal(isRetryable({ status: 409, code: "object_missing" }), true)
+  })
+
+  test("an expired policy is retryable because a retry signs a new one", () => {
+    const failure = { status: 403, code: "AccessDenied", message: "Invalid according to Policy: Policy expired." }
+    assert.equal(isRetryable(failure), true)
+  })
+
+  test("S3's transient codes are retryable", () => {
+    assert.equal(isRetryable({ status: 400, code: "RequestTimeout" }), true)
+    assert.equal(isRetryable({ status: 503, code: "SlowDown" }), true)
+    assert.equal(isRetryable({ status: 500, code: "InternalError" }), true)
+    assert.equal(isRetryable({ status: 503, code: "ServiceUnavailable" }), true)
+  })
+
+  test("refusals that a retry would repeat are not retryable", () => {
+    assert.equal(isRetryable({ status: 413, code: "too_large" }), false)
+    assert.equal(isRetryable({ status: 415, code: "unsupported_type" }), false)
+    assert.equal(isRetryable({ status: 422, code: "verification_failed" }), false)
+    assert.equal(isRetryable({ status: 400, code: "invalid" }), false)
+    assert.equal(isRetryable({ status: 403, code: "csrf_failed" }), false)
+    assert.equal(isRetryable({ status: 404, code: "not_found" }), false)
+    assert.equal(isRetryable({ status: 400, code: "EntityTooLarge" }), false)
+    assert.equal(isRetryable({ status: 400, code: "EntityTooSmall" }), false)
+    assert.equal(isRetryable({ status: 403, code: "SignatureDoesNotMatch" }), false)
+    assert.equal(isRetryable({ status: 404, code: "NoSuchBucket" }), false)
+  })
+
+  test("AccessDenied for anything but an expired policy is not retryable", () => {
+    assert.equal(isRetryable({ status: 403, code: "AccessDenied", message: "Access Denied" }), false)
+    assert.equal(
+      isRetryable({ status: 403, code: "AccessDenied", message: "Invalid according to Policy: Policy Condition failed" }),
+      false,
+    )
+  })
+})
+
+describe("formatSize", () => {
+  test("uses 1 MB = 1,048,576 bytes with one decimal", () => {
+    assert.equal(formatSize(13_002_342), "12.4 MB")
+    assert.equal(formatSize(1.2 * MB), "1.2 MB")
+  })
+
+  test("drops a trailing .0", () => {
+    assert.equal(formatSize(10 * MB), "10 MB")
+    assert.equal(formatSize(532 * 1024), "532 KB")
+    assert.equal(formatSize(2 ** 30), "1 GB")
+  })
+
+  test("counts small files in bytes", () => {
+    assert.equal(formatSize(17), "17 bytes")
+    assert.equal(formatSize(1), "1 byte")
+    assert.equal(formatSize(0), "0 bytes")
+    assert.equal(formatSize(1023), "1023 bytes")
+  })
+
+  test("rounds an exact half to even, like the server", () => {
+    assert.equal(formatSize(1.25 * MB), "1.2 MB")
+    assert.equal(formatSize(1.75 * MB), "1.8 MB")
+  })
+})
+
+describe("createQueue", () => {
+  test("never runs more than its limit at once", async () => {
+    const queue = createQueue(2)
+    let running = 0
+    let most = 0
+    const gates = Array.from({ length: 5 }, deferred)
+    const results = gates.map((gate, index) =>
+      queue.run(async () => {
+        running += 1
+        most = Math.max(most, running)
+        await gate.promise
+        running -= 1
+        return index
+      }),
+    )
+    await tick()
+    assert.equal(queue.running, 2)
+    assert.equal(queue.waiting, 3)
+    for (const gate of gates) {
+      gate.resolve()
+      await tick()
+    }
+    assert.deepEqual(await Promise.all(results), [0, 1, 2, 3, 4])
+    assert.equal(most, 2)
+    assert.equal(queue.running, 0)
+  })
+
+  test("starts waiting tasks in the order they were added", async () => {
+    const queue = createQueue(1)
+    const started = []
+    const gates = Array.from({ length: 4 }, deferred)
+    const results = gates.map((gate, index) =>
+      queue.run(() => {
+        started.push(index)
+        return gate.promise
+      }),
+    )
+    // Finish them out of order: the next one to start must still be the oldest waiting.
+    for (const index of [0, 1, 2, 3]) {
+      await tick()
+      gates[3 - index].resolve()
+      gates[index].resolve()
+    }
+    await Promise.all(results)
+    assert.deepEqual(started, [0, 1, 2, 3])
+  })
+
+  test("a task cancelled while waiting never starts and rejects with an AbortError", async () => {
+    const queue = createQueue(1)
+    const gate = deferred()
+    const started = []
+    const first = queue.run(() => {
+      started.push("first")
+      return gate.promise
+    })
+    const controller = new AbortController()
+    const second = queue.run(() => started.push("second"), { signal: controller.signal })
+    const third = queue.run(() => started.push("third"))
+    await tick()
+    controller.abort()
+    await assert.rejects(second, { name: "AbortError" })
+    assert.equal(queue.waiting, 1)
+    gate.resolve()
+    await Promise.all([first, third])
+    assert.deepEqual(started, ["first", "third"])
+  })
+
+  test("a task whose signal is already aborted never starts", async () => {
+    const queue = createQueue(1)
+    let ran = false
+    await assert.rejects(
+      queue.run(() => (ran = true), { signal: AbortSignal.abort() }),
+      { name: "AbortError" },
+    )
+    assert.equal(ran, false)
+  })
+
+  test("a failing task rejects and frees its place for the next", async () => {
+    const queue = createQueue(1)
+    const failing = queue.run(async () => {
+      throw new Error("boom")
+    })
+    const next = queue.run(async () => "next ran")
+    await assert.rejects(failing, { message: "boom" })
+    assert.equal(await next, "next ran")
+  })
+})
+
+describe("fillUrl", () => {
+  test("puts the id where {id} is", () => {
+    const id = "6f1c2b0e-3a4d-4e5f-8a9b-0c1d2e3f4a5b"
+    assert.equal(fillUrl("/uploads/api/uploads/{id}/", id), `/uploads/api/uploads/${id}/`)
+    assert.equal(fillUrl("/uploads/api/uploads/{id}/complete/", id), `/uploads/api/uploads/${id}/complete/`)
+  })
+
+  test("escapes an id that is not URL-safe", () => {
+    assert.equal(fillUrl("/u/{id}/", "a/b?c"), "/u/a%2Fb%3Fc/")
+  })
+})
