@@ -6,6 +6,7 @@ development server. Ctrl-C stops both.
 """
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -56,15 +57,37 @@ def main():
         for name, password, staff in DEMO_USERS:
             print(f"  {name} / {password}" + ("   (staff: reviews uploads in /admin/)" if staff else "   (seller)"))
         print("These logins are for local use only. Ctrl-C stops the site and the local S3.\n", flush=True)
-        server = subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), "runserver", ADDRESS])
+        _stop_on_signals()
+        # Its own process group, so stopping it also stops the autoreloader's child.
+        server = subprocess.Popen(
+            [sys.executable, str(BASE_DIR / "manage.py"), "runserver", ADDRESS], start_new_session=True
+        )
         try:
-            sys.exit(server.wait())
-        except KeyboardInterrupt:
             server.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            _stop_group(server)
     finally:
         if local_s3:
             local_s3.stop()
             print("Local S3 stopped.")
+
+
+def _stop_on_signals():
+    # Set explicitly: a shell that starts us in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+def _stop_group(process):
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def _demo_users():

@@ -29,3 +29,8 @@ def test_creates_the_bucket_and_lets_the_sites_origin_post_to_it(s3, settings, c
 def test_refuses_something_that_is_not_an_origin(origin):
     with pytest.raises(CommandError, match="is not an origin"):
         call_command("uploads_setup_bucket", "--origin", origin)
+
+
+def test_asks_for_an_origin_when_none_is_given():
+    with pytest.raises(CommandError, match="Name at least one site origin with --origin"):
+        call_command("uploads_setup_bucket")

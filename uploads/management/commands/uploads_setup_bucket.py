@@ -10,12 +10,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--origin",
             action="append",
-            required=True,
+            default=[],
             dest="origins",
             help="A site origin allowed to POST files, e.g. https://shop.example.com. Repeat for several.",
         )
 
     def handle(self, *args, origins, **options):
+        if not origins:
+            raise CommandError("Name at least one site origin with --origin, e.g. --origin https://shop.example.com")
         for origin in origins:
             if not origin.startswith(("http://", "https://")) or origin.endswith("/"):
                 raise CommandError(f"{origin!r} is not an origin; write it like https://shop.example.com")

@@ -1,0 +1,110 @@
+"""A seller uploads through the real page in Chromium, straight to SeaweedFS; staff see it in the admin."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import log_in
+from tests.images import image_bytes
+from uploads.models import Upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def seller_page(page, steps, make_user):
+    make_user("maria")
+    log_in(page, "maria", "pw-maria")
+    expect(page.get_by_role("heading", name="Product images")).to_be_visible()
+    steps.shot("logged-in")
+    return page
+
+
+def test_two_images_upload_at_once_with_progress_and_thumbnails(seller_page, steps, tmp_path):
+    page = seller_page
+    files = []
+    for name, content_type, size in (("red-shoe.jpg", "image/jpeg", (1400, 1000)), ("blue-hat.png", "image/png", (700, 500))):
+        path = tmp_path / name
+        path.write_bytes(image_bytes(content_type, *size, noise=True))
+        files.append(path)
+
+    page.get_by_label("Choose images").set_input_files(files)
+    steps.shot("files-chosen")
+
+    for path in files:
+        row = page.get_by_role("listitem").filter(has_text=path.name)
+        expect(row.get_by_role("status")).to_have_text("Uploaded", timeout=30_000)
+        expect(row.get_by_label(f"Upload progress for {path.name}")).to_have_attribute("value", "100")
+        thumbnail = row.get_by_role("img", name=path.name)
+        expect(thumbnail).to_be_visible()
+        assert thumbnail.evaluate("img => img.complete && img.naturalWidth") > 0
+    expect(page.get_by_text("1400 × 1000")).to_be_visible()
+    expect(page.get_by_text("700 × 500")).to_be_visible()
+    steps.shot("both-verified")
+
+    rows = Upload.objects.order_by("filename")
+    assert [(u.filename, u.status, u.width, u.height) for u in rows] == [
+        ("blue-hat.png", "uploaded", 700, 500),
+        ("red-shoe.jpg", "uploaded", 1400, 1000),
+    ]
+
+    page.reload()
+    expect(page.get_by_role("list", name="Your images").get_by_role("img")).to_have_count(2)
+    steps.shot("gallery-after-reload")
+
+
+def test_a_file_over_the_limit_gets_a_clear_message_and_nothing_is_stored(seller_page, steps, tmp_path, settings):
+    settings.UPLOADS = {"MAX_SIZE": 50 * 1024}
+    page = seller_page
+    page.reload()
+    path = tmp_path / "huge.jpg"
+    path.write_bytes(image_bytes("image/jpeg", 400, 400, noise=True))
+    assert path.stat().st_size > 50 * 1024
+
+    page.get_by_label("Choose images").set_input_files(path)
+
+    row = page.get_by_role("listitem").filter(has_text="huge.jpg")
+    shown = f"File is {path.stat().st_size / 1024:.1f} KB; the limit is 50 KB."
+    expect(row.get_by_role("alert")).to_have_text(shown)
+    expect(row.get_by_role("button", name="Retry")).to_have_count(0)
+    expect(row.get_by_role("button", name="Remove")).to_be_visible()
+    steps.shot("too-large")
+    assert not Upload.objects.exists()
+
+
+def test_a_file_that_is_not_really_an_image_is_refused_after_upload(seller_page, steps, tmp_path, s3):
+    page = seller_page
+    path = tmp_path / "fake.png"
+    path.write_bytes(b"<html><script>alert(1)</script></html>")
+
+    page.get_by_label("Choose images").set_input_files(path)
+
+    row = page.get_by_role("listitem").filter(has_text="fake.png")
+    expect(row.get_by_role("alert")).to_have_text(
+        "The file is not a PNG image: its contents show it is not an image we accept."
+    )
+    steps.shot("refused")
+    upload = Upload.objects.get()
+    assert upload.status == "failed"
+    assert s3.list_objects_v2(Bucket="test-uploads", Prefix=upload.key).get("KeyCount", 0) == 0
+
+
+def test_staff_see_the_uploads_in_the_admin(page, steps, make_user, s3, tmp_path):
+    make_user("maria")
+    make_user("ada", is_staff=True, is_superuser=True)
+    log_in(page, "maria", "pw-maria")
+    path = tmp_path / "lamp.jpg"
+    path.write_bytes(image_bytes("image/jpeg", 320, 240))
+    page.get_by_label("Choose images").set_input_files(path)
+    expect(page.get_by_role("status")).to_have_text("Uploaded", timeout=30_000)
+    page.get_by_role("button", name="Log out").click()
+
+    log_in(page, "ada", "pw-ada")
+    page.goto("/admin/uploads/upload/")
+
+    row = page.get_by_role("row").filter(has_text="lamp.jpg")
+    expect(row).to_contain_text("maria")
+    expect(row).to_contain_text("Uploaded")
+    expect(row).to_contain_text("320 × 240")
+    expect(row.get_by_role("img", name="lamp.jpg")).to_be_visible()
+    assert row.get_by_role("img", name="lamp.jpg").evaluate("img => img.naturalWidth") == 320
+    steps.shot("admin-changelist")
