@@ -5,7 +5,7 @@ from django.middleware.csrf import get_token
 from django.templatetags.static import static
 from django.urls import reverse
 
-from uploads import conf
+from uploads import conf, verify
 
 register = template.Library()
 
@@ -27,6 +27,8 @@ def uploader(context):
         "csrf_token": get_token(context["request"]),
         "max_size": conf.get("MAX_SIZE"),
         "allowed_types": conf.get("ALLOWED_TYPES"),
+        "type_names": ", ".join(verify.type_name(t) for t in conf.get("ALLOWED_TYPES")),
+        "limit": verify.human_size(conf.get("MAX_SIZE")),
         "parallel": conf.get("PARALLEL"),
         "uploader_id": f"uploader-{uuid.uuid4().hex[:8]}",
         "script_url": static("uploads/uploader.js"),
