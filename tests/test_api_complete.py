@@ -162,3 +162,21 @@ def test_signals_tell_the_project_about_verified_and_failed_uploads(api, s3, upl
         upload_failed.disconnect(receiver)
 
     assert seen == [(upload_verified, "uploaded"), (upload_failed, "failed")]
+
+
+def test_complete_while_s3_is_unreachable_returns_503_and_keeps_the_row_pending(api):
+    # The default test settings point S3 at a closed port.
+    created = api.create().json()
+
+    response = api.complete(created["id"])
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json() == {
+        "error": {
+            "code": "storage_unavailable",
+            "message": "The file storage is not answering right now; try again in a moment.",
+            "field": None,
+        }
+    }
+    assert Upload.objects.get(pk=created["id"]).status == "pending"

@@ -84,3 +84,4 @@ class StorageUnavailable(UploadError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "storage_unavailable"
     default_message = "The file storage is not answering right now; try again in a moment."
+    retry_after = 5

@@ -30,6 +30,8 @@ def error_response(error):
     response = JsonResponse(error.as_dict(), status=error.status)
     if isinstance(error, MethodNotAllowed):
         response["Allow"] = ", ".join(error.allowed)
+    if retry_after := getattr(error, "retry_after", None):
+        response["Retry-After"] = str(retry_after)
     return response
 
 
