@@ -32,22 +32,20 @@ def main():
     from project.locals3 import LocalS3Error, SeaweedFS
 
     (BASE_DIR / ".data").mkdir(exist_ok=True)
+    _stop_on_signals()
     local_s3 = None
     endpoint = settings.AWS_S3_ENDPOINT_URL
-    if endpoint and urlsplit(endpoint).hostname in ("127.0.0.1", "localhost"):
-        local_s3 = SeaweedFS(
-            BASE_DIR / ".data" / "seaweedfs",
-            access_key=settings.AWS_ACCESS_KEY_ID,
-            secret_key=settings.AWS_SECRET_ACCESS_KEY,
-            s3_port=urlsplit(endpoint).port or 80,
-            region=settings.AWS_S3_REGION_NAME,
-        )
-        try:
-            local_s3.start()
-        except LocalS3Error as error:
-            sys.exit(f"Could not start the local S3: {error}")
-        print(f"Local S3 (SeaweedFS) at {endpoint}, data in .data/seaweedfs")
     try:
+        if endpoint and urlsplit(endpoint).hostname in ("127.0.0.1", "localhost"):
+            local_s3 = SeaweedFS(
+                BASE_DIR / ".data" / "seaweedfs",
+                access_key=settings.AWS_ACCESS_KEY_ID,
+                secret_key=settings.AWS_SECRET_ACCESS_KEY,
+                s3_port=urlsplit(endpoint).port or 80,
+                region=settings.AWS_S3_REGION_NAME,
+            )
+            local_s3.start()
+            print(f"Local S3 (SeaweedFS) at {endpoint}, data in .data/seaweedfs")
         call_command("migrate", interactive=False, verbosity=0)
         call_command(
             "uploads_setup_bucket", origin=[f"http://{ADDRESS}", f"http://localhost:{ADDRESS.split(':')[1]}"]
@@ -57,17 +55,18 @@ def main():
         for name, password, staff in DEMO_USERS:
             print(f"  {name} / {password}" + ("   (staff: reviews uploads in /admin/)" if staff else "   (seller)"))
         print("These logins are for local use only. Ctrl-C stops the site and the local S3.\n", flush=True)
-        _stop_on_signals()
         # Its own process group, so stopping it also stops the autoreloader's child.
         server = subprocess.Popen(
             [sys.executable, str(BASE_DIR / "manage.py"), "runserver", ADDRESS], start_new_session=True
         )
         try:
             server.wait()
-        except KeyboardInterrupt:
-            pass
         finally:
             _stop_group(server)
+    except KeyboardInterrupt:
+        pass
+    except LocalS3Error as error:
+        sys.exit(f"Could not start the local S3: {error}")
     finally:
         if local_s3:
             local_s3.stop()

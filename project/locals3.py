@@ -21,6 +21,10 @@ class LocalS3Error(RuntimeError):
     pass
 
 
+class _ExitedEarly(LocalS3Error):
+    pass
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -43,10 +47,14 @@ class SeaweedFS:
         self.access_key = access_key
         self.secret_key = secret_key
         self.region = region
+        self._chosen_port = s3_port
         self.s3_port = s3_port or free_port()
-        self.endpoint_url = f"http://127.0.0.1:{self.s3_port}"
         self.log_path = self.data_dir / "weed.log"
         self.process = None
+
+    @property
+    def endpoint_url(self):
+        return f"http://127.0.0.1:{self.s3_port}"
 
     def client(self):
         return boto3.client(
@@ -93,7 +101,18 @@ class SeaweedFS:
             args += [f"-{name}.port={port}", f"-{name}.port.grpc={free_port()}"]
         return args
 
-    def start(self, timeout=90):
+    def start(self, timeout=90, attempts=3):
+        """Start and wait until S3 answers. A free port can be taken between choosing and binding
+        it, so an early exit is retried with new ports."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._start_once(timeout)
+            except _ExitedEarly as error:
+                if attempt == attempts:
+                    raise LocalS3Error(str(error)) from None
+                self.s3_port = self._chosen_port or free_port()
+
+    def _start_once(self, timeout):
         (self.data_dir / "store").mkdir(parents=True, exist_ok=True)
         if _port_in_use(self.s3_port):
             raise LocalS3Error(f"Port {self.s3_port} is already in use; is another local S3 running there?")
@@ -107,7 +126,7 @@ class SeaweedFS:
         client = self.client()
         while True:
             if self.process.poll() is not None:
-                raise LocalS3Error(f"SeaweedFS exited with code {self.process.returncode}.\n{self.log_tail()}")
+                raise _ExitedEarly(f"SeaweedFS exited with code {self.process.returncode}.\n{self.log_tail()}")
             try:
                 client.list_buckets()
                 return self

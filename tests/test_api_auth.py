@@ -36,7 +36,7 @@ def test_create_without_the_csrf_token_returns_403_and_creates_nothing(api):
     assert response.json() == {
         "error": {
             "code": "csrf_failed",
-            "message": "CSRF check failed (CSRF token missing.); reload the page and try again.",
+            "message": "CSRF check failed (CSRF token missing); reload the page and try again.",
             "field": None,
         }
     }
@@ -46,33 +46,76 @@ def test_create_without_the_csrf_token_returns_403_and_creates_nothing(api):
 def test_a_wrong_csrf_token_returns_403(api):
     api.csrf = "x" * 32
 
-    response = api.post(f"/uploads/api/uploads/{SOME_ID}/complete/")
+    response = api.create()
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": {
+            "code": "csrf_failed",
+            "message": "CSRF check failed (CSRF token from the 'X-Csrftoken' HTTP header incorrect); "
+            "reload the page and try again.",
+            "field": None,
+        }
+    }
+    assert not Upload.objects.exists()
+
+
+def test_a_request_body_over_16_kb_is_refused_unread(api):
+    response = api.post("/uploads/api/uploads/", raw='{"filename": "' + "a" * 20_000 + '"}')
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": {
+            "code": "body_too_large",
+            "message": "The request body is 20016 bytes; the API accepts at most 16384.",
+            "field": None,
+        }
+    }
+
+
+def test_delete_without_the_csrf_token_returns_403_and_keeps_the_upload(api, s3):
+    created = api.create().json()
+
+    response = api.delete(f"/uploads/api/uploads/{created['id']}/", csrf=False)
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "csrf_failed"
+    assert Upload.objects.get(pk=created["id"]).status == "pending"
+
+
+def test_complete_without_the_csrf_token_returns_403_and_verifies_nothing(api, s3):
+    created = api.create().json()
+
+    response = api.post(f"/uploads/api/uploads/{created['id']}/complete/", csrf=False)
 
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "csrf_failed"
 
 
-def test_delete_without_the_csrf_token_returns_403(api):
-    response = api.delete(f"/uploads/api/uploads/{SOME_ID}/", csrf=False)
-
-    assert response.json()["error"]["code"] == "csrf_failed"
-
-
 @pytest.mark.parametrize(
-    ("method", "path", "allowed"),
+    ("method", "path", "allowed", "choices"),
     [
-        ("get", f"/uploads/api/uploads/{SOME_ID}/complete/", "POST"),
-        ("post", f"/uploads/api/uploads/{SOME_ID}/", "GET, DELETE"),
-        ("delete", "/uploads/api/uploads/", "GET, POST"),
+        ("get", f"/uploads/api/uploads/{SOME_ID}/complete/", "POST", "use POST"),
+        ("post", f"/uploads/api/uploads/{SOME_ID}/", "GET, DELETE, HEAD", "use GET, DELETE or HEAD"),
+        ("delete", "/uploads/api/uploads/", "GET, POST, HEAD", "use GET, POST or HEAD"),
     ],
 )
-def test_a_method_the_endpoint_does_not_take_returns_405_with_allow(api, method, path, allowed):
+def test_a_method_the_endpoint_does_not_take_returns_405_with_allow(api, method, path, allowed, choices):
     response = getattr(api, method)(path)
 
     assert response.status_code == 405
     assert response["Allow"] == allowed
-    assert response.json()["error"]["code"] == "method_not_allowed"
-    assert response.json()["error"]["message"].startswith(f"{method.upper()} is not allowed here; use ")
+    assert response.json() == {
+        "error": {
+            "code": "method_not_allowed",
+            "message": f"{method.upper()} is not allowed here; {choices}.",
+            "field": None,
+        }
+    }
+
+
+def test_head_is_answered_where_get_is(api):
+    assert api.client.head("/uploads/api/uploads/").status_code == 200
 
 
 @pytest.mark.parametrize("path", ["/uploads/api/", "/uploads/api/nothing/", "/uploads/api/uploads/123/"])

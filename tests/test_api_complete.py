@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import ApiClient, post_to_s3
 from tests.fuzzy import ISO_TIME, Matches
-from tests.images import image_bytes
+from tests.images import image_bytes, jpeg_with_metadata
 from uploads.models import Upload
 from uploads.signals import upload_failed, upload_verified
 
@@ -58,6 +58,30 @@ def test_complete_reads_dimensions_of_a_large_jpeg_from_its_first_bytes(api, s3,
     assert (body["status"], body["width"], body["height"]) == ("uploaded", 2000, 1500)
 
 
+def test_complete_reads_further_when_metadata_fills_the_first_window(api, s3):
+    data = jpeg_with_metadata(300 * 1024, 640, 480)
+    created = api.create("camera.jpg", "image/jpeg", len(data)).json()
+    post_to_s3(created, data)
+
+    body = api.complete(created["id"]).json()
+
+    assert (body["status"], body["width"], body["height"]) == ("uploaded", 640, 480)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [image_bytes("image/webp", 300, 200, lossless=True), image_bytes("image/webp", 300, 200, mode="RGBA")],
+    ids=["lossless-vp8l", "extended-vp8x"],
+)
+def test_complete_reads_every_kind_of_webp_header(api, s3, data):
+    created = api.create("a.webp", "image/webp", len(data)).json()
+    post_to_s3(created, data)
+
+    body = api.complete(created["id"]).json()
+
+    assert (body["status"], body["width"], body["height"]) == ("uploaded", 300, 200)
+
+
 def test_complete_twice_gives_the_same_answer(api, uploaded):
     created = uploaded()
 
@@ -100,8 +124,9 @@ def test_complete_after_a_409_succeeds_once_the_file_is_there(api, s3):
         (b"<!doctype html><script>alert(1)</script>", "The file is not a JPEG image: its contents show it is not an image we accept."),
         (image_bytes("image/png"), "The file is not a JPEG image: its contents show it is a PNG image."),
         (b"\xff\xd8\xff\xe0" + b"\0" * 60, "The file starts like a JPEG image but could not be read as one."),
+        (image_bytes("image/jpeg", 300, 300)[:900], "The file starts like a JPEG image but could not be read as one."),
     ],
-    ids=["html", "png-bytes", "broken-jpeg"],
+    ids=["html", "png-bytes", "broken-jpeg", "truncated-jpeg"],
 )
 def test_complete_with_bytes_that_are_not_the_declared_image_returns_422_and_deletes_the_object(api, s3, data, reason):
     created = api.create("a.jpg", "image/jpeg", len(data)).json()
@@ -114,6 +139,28 @@ def test_complete_with_bytes_that_are_not_the_declared_image_returns_422_and_del
     row = Upload.objects.get(pk=created["id"])
     assert (row.status, row.failure_reason) == ("failed", reason)
     assert not object_exists(s3, created["key"])
+
+
+def test_complete_decodes_a_small_file_whole_so_a_forged_header_does_not_pass(api, s3):
+    # An AVIF file type box and a size property, then HTML: the header alone looks like 640 × 480.
+    forged = (
+        b"\x00\x00\x00\x14ftypavif\x00\x00\x00\x00avif"
+        + b"\x00\x00\x00\x14ispe\x00\x00\x00\x00" + (640).to_bytes(4, "big") + (480).to_bytes(4, "big")
+        + b"<html><script>alert(1)</script></html>"
+    )
+    created = api.create("a.avif", "image/avif", len(forged)).json()
+    post_to_s3(created, forged)
+
+    response = api.complete(created["id"])
+
+    assert response.status_code == 422
+    assert response.json() == {
+        "error": {
+            "code": "verification_failed",
+            "message": "The file starts like an AVIF image but could not be read as one.",
+            "field": None,
+        }
+    }
 
 
 def test_complete_of_a_failed_upload_answers_the_same_422_again(api, s3):

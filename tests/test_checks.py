@@ -7,7 +7,7 @@ from django.core.management.base import SystemCheckError
 from uploads.checks import check_settings
 
 
-def ids(settings_value=None):
+def ids():
     return [message.id for message in check_settings(None)]
 
 
@@ -42,8 +42,9 @@ def test_checks_are_registered_with_django(settings):
         ({"KEY_PREFIX": "a/../b"}, ["uploads.E008"]),
         ({"KEY_PREFIX": ""}, ["uploads.E008"]),
         ({"VIEW_EXPIRES": 86400}, ["uploads.E009"]),
-        ({"PAGE_SIZE": 0}, ["uploads.E010"]),
-        ({"PARALLEL": True}, ["uploads.E010"]),
+        ({"SNIFF_BYTES": 0}, ["uploads.E010"]),
+        ({"PAGE_SIZE": 0}, ["uploads.E012"]),
+        ({"PARALLEL": True}, ["uploads.E013"]),
         ({"SNIFF_BYTES": 1024}, ["uploads.W001"]),
     ],
 )
@@ -73,3 +74,15 @@ def test_messages_have_hints_that_say_what_to_do(settings):
         "Choose from: image/jpeg, image/png, image/webp, image/gif, image/avif. "
         "SVG and HTML are never allowed: they can carry script."
     )
+
+
+def test_every_error_has_a_hint(settings):
+    settings.UPLOADS = {
+        "MAX_SIZE": 0, "EXPIRES": 0, "VIEW_EXPIRES": 0, "ALLOWED_TYPES": [], "KEY_PREFIX": "/",
+        "SNIFF_BYTES": 0, "PAGE_SIZE": 0, "PARALLEL": 0, "NOPE": 1,
+    }
+
+    messages = check_settings(None)
+
+    assert len(messages) == 9
+    assert all(message.hint for message in messages)

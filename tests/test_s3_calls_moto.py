@@ -1,11 +1,10 @@
 """Fast checks of the boto3 calls themselves, in moto. Moto accepts any POST, so nothing here
-claims S3 refuses anything: that is tests/test_s3_policy.py, against SeaweedFS."""
+claims how S3 behaves: that is tests/test_s3_calls.py and tests/test_s3_policy.py, against SeaweedFS."""
 
 import pytest
 from moto import mock_aws
 
 from uploads import s3
-from uploads.errors import ObjectMissing
 
 
 @pytest.fixture
@@ -24,33 +23,12 @@ def test_head_reports_size_type_and_etag(moto_s3):
     assert (found.size, found.content_type, len(found.etag)) == (5, "image/png", 32)
 
 
-def test_head_of_a_missing_object_raises_object_missing(moto_s3):
-    with pytest.raises(ObjectMissing):
-        s3.head("nothing-here")
-
-
-def test_read_head_asks_for_a_byte_range_only(moto_s3):
-    moto_s3.put_object(Bucket="test-uploads", Key="k", Body=b"abcdefghij")
-
-    assert s3.read_head("k", 4) == b"abcd"
-
-
 def test_presign_get_forces_the_verified_type_and_an_inline_disposition(moto_s3):
     url = s3.presign_get("u/1/x/a.png", content_type="image/png", filename="a.png", expires=60)
 
     assert "response-content-type=image%2Fpng" in url
     assert "response-content-disposition=inline%3B%20filename%3D%22a.png%22" in url
     assert "X-Amz-Expires=60" in url
-
-
-def test_ensure_bucket_creates_a_missing_bucket_and_sets_cors(moto_s3, settings):
-    settings.AWS_STORAGE_BUCKET_NAME = "fresh-bucket"
-
-    assert s3.ensure_bucket(["https://shop.example.com"]) is True
-    assert s3.ensure_bucket(["https://shop.example.com"]) is False
-    rules = moto_s3.get_bucket_cors(Bucket="fresh-bucket")["CORSRules"]
-    assert rules[0]["AllowedOrigins"] == ["https://shop.example.com"]
-    assert rules[0]["AllowedMethods"] == ["POST", "GET", "HEAD"]
 
 
 def test_the_client_is_built_once_per_configuration(settings):

@@ -4,9 +4,9 @@ import zlib
 
 import pytest
 
-from tests.images import image_bytes
+from tests.images import image_bytes, jpeg_with_metadata
 from uploads.errors import VerificationFailed
-from uploads.verify import Declared, check_object, human_size, sniff_type
+from uploads.verify import Declared, HeaderIncomplete, check_object, human_size, sniff_type
 
 
 @pytest.mark.parametrize(
@@ -56,3 +56,18 @@ def test_check_object_refuses_more_pixels_than_pillow_allows():
 
     with pytest.raises(VerificationFailed, match="too many pixels"):
         check_object(declared("image/png", 100), size=100, content_type="image/png", head=bomb)
+
+
+def test_sniff_type_knows_an_avif_whose_main_brand_is_mif1():
+    head = b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1avifmiaf" + b"\0" * 8
+
+    assert sniff_type(head) == "image/avif"
+
+
+def test_a_header_cut_off_by_the_first_read_asks_for_more_rather_than_failing():
+    jpeg = jpeg_with_metadata(100_000)
+
+    with pytest.raises(HeaderIncomplete):
+        check_object(declared("image/jpeg", len(jpeg)), size=len(jpeg), content_type="image/jpeg", head=jpeg[:65536])
+    info = check_object(declared("image/jpeg", len(jpeg)), size=len(jpeg), content_type="image/jpeg", head=jpeg[:200_000], final=True)
+    assert (info.width, info.height) == (640, 480)

@@ -3,21 +3,25 @@
 import re
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import Error, Warning, register
 
 from uploads import conf
 
 S3_POST_LIMIT = 5 * 2**30  # S3 refuses a single POST upload above 5 GB.
 MAX_EXPIRES = 3600
 _SAFE_PREFIX = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
-_POSITIVE_INTS = ("SNIFF_BYTES", "PAGE_SIZE", "PARALLEL")
+_POSITIVE_INTS = {
+    "SNIFF_BYTES": ("uploads.E010", "Bytes read to check a file's format; the default is 262144."),
+    "PAGE_SIZE": ("uploads.E012", "Uploads per page of the list API; the default is 20."),
+    "PARALLEL": ("uploads.E013", "Files the browser sends at once; the default is 3."),
+}
 
 
 def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-@register(Tags.compatibility)
+@register()
 def check_settings(app_configs, **kwargs):
     user = conf.user_settings()
     if not isinstance(user, dict):
@@ -35,7 +39,13 @@ def check_settings(app_configs, **kwargs):
 
     max_size = conf.get("MAX_SIZE")
     if not _is_int(max_size) or max_size < 1:
-        errors.append(Error("UPLOADS['MAX_SIZE'] must be a positive number of bytes.", id="uploads.E003"))
+        errors.append(
+            Error(
+                "UPLOADS['MAX_SIZE'] must be a positive number of bytes.",
+                hint="For example 10 * 2**20 for 10 MB.",
+                id="uploads.E003",
+            )
+        )
     elif max_size > S3_POST_LIMIT:
         errors.append(
             Error(
@@ -59,7 +69,13 @@ def check_settings(app_configs, **kwargs):
 
     types = conf.get("ALLOWED_TYPES")
     if not isinstance(types, (list, tuple)) or not types or not all(isinstance(t, str) for t in types):
-        errors.append(Error("UPLOADS['ALLOWED_TYPES'] must be a non-empty list of MIME types.", id="uploads.E006"))
+        errors.append(
+            Error(
+                "UPLOADS['ALLOWED_TYPES'] must be a non-empty list of MIME types.",
+                hint='For example ["image/jpeg", "image/png"].',
+                id="uploads.E006",
+            )
+        )
     else:
         for content_type in types:
             if content_type not in conf.VERIFIABLE_TYPES:
@@ -82,10 +98,10 @@ def check_settings(app_configs, **kwargs):
             )
         )
 
-    for name in _POSITIVE_INTS:
+    for name, (check_id, hint) in _POSITIVE_INTS.items():
         value = conf.get(name)
         if not _is_int(value) or value < 1:
-            errors.append(Error(f"UPLOADS['{name}'] must be a positive whole number.", id="uploads.E010"))
+            errors.append(Error(f"UPLOADS['{name}'] must be a positive whole number.", hint=hint, id=check_id))
 
     sniff = conf.get("SNIFF_BYTES")
     if _is_int(sniff) and 1 <= sniff < 64 * 1024:

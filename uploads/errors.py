@@ -50,13 +50,25 @@ class MethodNotAllowed(UploadError):
 
     def __init__(self, method, allowed):
         self.allowed = allowed
-        super().__init__(f"{method} is not allowed here; use {' or '.join(allowed)}.")
+        choices = " or ".join([", ".join(allowed[:-1]), allowed[-1]]) if len(allowed) > 1 else allowed[0]
+        super().__init__(f"{method} is not allowed here; use {choices}.")
 
 
 class ObjectMissing(UploadError):
     status = HTTPStatus.CONFLICT
     code = "object_missing"
     default_message = "The file has not arrived in storage yet; upload it first, then complete."
+
+
+class ObjectChanged(UploadError):
+    status = HTTPStatus.CONFLICT
+    code = "object_changed"
+    default_message = "The file changed in storage while it was being checked; complete it again."
+
+
+class BodyTooLarge(UploadError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "body_too_large"
 
 
 class TooLarge(UploadError):

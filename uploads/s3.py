@@ -2,13 +2,14 @@
 
 import functools
 from dataclasses import dataclass
+from http import HTTPStatus
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
 from storages.backends.s3 import S3Storage
 
-from uploads.errors import ObjectMissing, StorageUnavailable
+from uploads.errors import ObjectChanged, ObjectMissing, StorageUnavailable
 
 # The django-storages settings that shape the client; a change to any of them builds a new one.
 _STORAGE_SETTINGS = (
@@ -85,10 +86,10 @@ def head(key):
     return ObjectHead(size=reply["ContentLength"], content_type=reply.get("ContentType", ""), etag=reply["ETag"].strip('"'))
 
 
-def read_head(key, nbytes):
-    """The first ``nbytes`` of an object, with one ranged GET."""
+def read_head(key, nbytes, *, etag):
+    """The first ``nbytes`` of an object, with one ranged GET; ``ObjectChanged`` if it is no longer ``etag``."""
     with _storage_errors():
-        reply = client().get_object(Bucket=bucket_name(), Key=key, Range=f"bytes=0-{nbytes - 1}")
+        reply = client().get_object(Bucket=bucket_name(), Key=key, Range=f"bytes=0-{nbytes - 1}", IfMatch=f'"{etag}"')
         return reply["Body"].read()
 
 
@@ -106,7 +107,7 @@ def ensure_bucket(cors_origins):
         s3.head_bucket(Bucket=name)
         created = False
     except ClientError as error:
-        if _status(error) != 404:
+        if _status(error) != HTTPStatus.NOT_FOUND:
             raise
         s3.create_bucket(Bucket=name)
         created = True
@@ -140,9 +141,11 @@ class _storage_errors:
     def __exit__(self, kind, error, traceback):
         if isinstance(error, ClientError):
             status = _status(error)
-            if status == 404 or error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if status == HTTPStatus.NOT_FOUND:
                 raise ObjectMissing() from error
-            if status and status >= 500:
+            if status == HTTPStatus.PRECONDITION_FAILED:
+                raise ObjectChanged() from error
+            if status and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
                 raise StorageUnavailable() from error
         elif isinstance(error, (BotoConnectionError, HTTPClientError)):
             raise StorageUnavailable() from error

@@ -32,6 +32,16 @@ class Declared:
     size: int
 
 
+class HeaderIncomplete(VerificationFailed):
+    """The first bytes end before the image's header does."""
+
+    default_message = "The image's header is longer than the bytes read."
+
+
+class _Unreadable(VerificationFailed):
+    pass
+
+
 @dataclass(frozen=True)
 class ImageInfo:
     content_type: str
@@ -50,6 +60,10 @@ def human_size(size):
 
 def type_name(content_type):
     return TYPE_NAMES.get(content_type, content_type)
+
+
+def _a(name):
+    return f"an {name}" if name[0] in "AEIO" else f"a {name}"
 
 
 def check_request(data):
@@ -95,15 +109,23 @@ def sniff_type(head):
         return "image/gif"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
-    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"):
+    if head[4:8] == b"ftyp" and _is_avif_ftyp(head):
         return "image/avif"
     return None
 
 
-def check_object(declared, *, size, content_type, head):
+def _is_avif_ftyp(head):
+    box_size = int.from_bytes(head[:4], "big")
+    brands = [head[8:12]] + [head[at : at + 4] for at in range(16, min(box_size, len(head)) - 3, 4)]
+    return b"avif" in brands or b"avis" in brands
+
+
+def check_object(declared, *, size, content_type, head, final=False):
     """Check a stored object against what was signed; return its dimensions or raise VerificationFailed.
 
-    ``size`` and ``content_type`` come from S3's HEAD, ``head`` is the object's first bytes.
+    ``size`` and ``content_type`` come from S3's HEAD, ``head`` is the object's first bytes: when
+    that is the whole file it is decoded in full. ``HeaderIncomplete`` means the image's header
+    runs past ``head``; unless ``final``, the caller may read more and ask again.
     """
     expected = type_name(declared.content_type)
     if size != declared.size:
@@ -112,29 +134,49 @@ def check_object(declared, *, size, content_type, head):
         raise VerificationFailed(f"The stored file has type {content_type}, but {declared.content_type} was declared.")
     found = sniff_type(head)
     if found != declared.content_type:
-        what = f"a {type_name(found)} image" if found else "not an image we accept"
-        raise VerificationFailed(f"The file is not a {expected} image: its contents show it is {what}.")
-    width, height = _dimensions(head, declared.content_type)
+        what = f"{_a(type_name(found))} image" if found else "not an image we accept"
+        raise VerificationFailed(f"The file is not {_a(expected)} image: its contents show it is {what}.")
+    whole = len(head) >= size
+    width, height = _dimensions(head, declared.content_type, whole=whole, final=final or whole)
     return ImageInfo(content_type=declared.content_type, width=width, height=height)
 
 
-def _dimensions(head, content_type):
+def _dimensions(head, content_type, *, whole, final):
     expected = type_name(content_type)
+    if whole:
+        return _decoded_size(head, content_type)
     if content_type in _HEADER_READERS:
         # Pillow's WebP and AVIF decoders want the whole file; their headers carry the size.
         size = _HEADER_READERS[content_type](head)
         if size is None:
-            raise VerificationFailed(f"The file starts like a {expected} image but its header is damaged.")
+            raise VerificationFailed(f"The file starts like {_a(expected)} image but its header is damaged.")
         return _checked(size, expected)
+    try:
+        return _pillow_size(head, content_type)
+    except _Unreadable:
+        if final:
+            raise
+        raise HeaderIncomplete() from None
+
+
+def _decoded_size(data, content_type):
+    """Decode every pixel: only for files small enough to have been read whole."""
+    return _pillow_size(data, content_type, decode=True)
+
+
+def _pillow_size(data, content_type, *, decode=False):
+    expected = type_name(content_type)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(head), formats=[PILLOW_FORMATS[content_type]]) as image:
+            with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[content_type]]) as image:
                 width, height = image.size
+                if decode:
+                    image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise VerificationFailed(f"The {expected} image has too many pixels to be processed safely.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise VerificationFailed(f"The file starts like a {expected} image but could not be read as one.") from None
+        raise _Unreadable(f"The file starts like {_a(expected)} image but could not be read as one.") from None
     return _checked((width, height), expected)
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from uploads import conf, services, verify
 from uploads.errors import (
+    BodyTooLarge,
     CsrfFailed,
     InvalidField,
     InvalidJSON,
@@ -24,6 +25,8 @@ from uploads.errors import (
 
 logger = logging.getLogger("uploads")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# The create call's JSON is a file name, a type and a size; refuse anything much bigger unread.
+MAX_BODY = 16 * 1024
 
 
 def error_response(error):
@@ -37,7 +40,7 @@ def error_response(error):
 
 class _CsrfCheck(CsrfViewMiddleware):
     def _reject(self, request, reason):
-        raise CsrfFailed(f"CSRF check failed ({reason}); reload the page and try again.")
+        raise CsrfFailed(f"CSRF check failed ({reason.rstrip('.')}); reload the page and try again.")
 
 
 def _check_csrf(request):
@@ -57,11 +60,12 @@ def api_view(*methods):
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
+            allowed = (*methods, "HEAD") if "GET" in methods else methods
             try:
                 if not request.user.is_authenticated:
                     raise NotAuthenticated()
-                if request.method not in methods:
-                    raise MethodNotAllowed(request.method, methods)
+                if request.method not in allowed:
+                    raise MethodNotAllowed(request.method, allowed)
                 if request.method not in SAFE_METHODS:
                     _check_csrf(request)
                 return view(request, *args, **kwargs)
@@ -80,7 +84,7 @@ def api_view(*methods):
 def upload_list(request):
     if request.method == "POST":
         return _create(request)
-    return _list(request)
+    return _list(request)  # GET and HEAD (Django drops the body of a HEAD reply)
 
 
 @api_view("GET", "DELETE")
@@ -139,6 +143,12 @@ def _list(request):
 
 
 def _json_body(request):
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY:
+        raise BodyTooLarge(f"The request body is {length} bytes; the API accepts at most {MAX_BODY}.")
     try:
         return json.loads(request.body)
     except (ValueError, UnicodeDecodeError):

@@ -5,9 +5,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
-# Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls from a
-# thread with a running loop. The tests only set up rows and read them back, nothing async.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -19,6 +16,16 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def allow_orm_beside_playwright():
+    # Playwright's sync API runs an event loop in this thread, and Django refuses ORM calls from a
+    # thread with a running loop. These tests only set up rows and read them back, nothing async.
+    # Session-wide because the test database itself is set up once the browser is running.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -108,3 +108,68 @@ def test_staff_see_the_uploads_in_the_admin(page, steps, make_user, s3, tmp_path
     expect(row.get_by_role("img", name="lamp.jpg")).to_be_visible()
     assert row.get_by_role("img", name="lamp.jpg").evaluate("img => img.naturalWidth") == 320
     steps.shot("admin-changelist")
+
+
+def test_a_file_that_failed_on_the_way_to_s3_can_be_retried_without_reloading(seller_page, steps, tmp_path, s3):
+    page = seller_page
+    path = tmp_path / "chair.jpg"
+    path.write_bytes(image_bytes("image/jpeg", 200, 150))
+    # The first POST to S3 dies as a dropped connection would; the next goes through.
+    page.route("**/test-uploads", lambda route: route.abort("connectionreset"), times=1)
+
+    page.get_by_label("Choose images").set_input_files(path)
+
+    row = page.get_by_role("listitem").filter(has_text="chair.jpg")
+    expect(row.get_by_role("alert")).to_have_text("Could not reach the file storage. Check your connection and try again.")
+    steps.shot("network-failure")
+    row.get_by_role("button", name="Retry").click()
+
+    expect(row.get_by_role("status")).to_have_text("Uploaded")
+    expect(row.get_by_role("img", name="chair.jpg")).to_be_visible()
+    steps.shot("retried")
+    statuses = sorted(Upload.objects.values_list("status", flat=True))
+    assert statuses == ["deleted", "uploaded"]  # the abandoned first attempt was cancelled
+
+
+def test_cancel_stops_an_upload_and_removes_its_pending_row(seller_page, steps, tmp_path, s3):
+    page = seller_page
+    path = tmp_path / "sofa.jpg"
+    path.write_bytes(image_bytes("image/jpeg", 200, 150))
+    held = []
+    page.route("**/test-uploads", lambda route: held.append(route))  # S3 never answers
+
+    page.get_by_label("Choose images").set_input_files(path)
+    row = page.get_by_role("listitem").filter(has_text="sofa.jpg")
+    assert wait_for(lambda: len(held), 1, page)  # the file is on its way to S3
+    expect(row.get_by_role("status")).to_contain_text("Uploading")
+    steps.shot("uploading")
+    row.get_by_role("button", name="Cancel").click()
+
+    expect(page.get_by_role("listitem").filter(has_text="sofa.jpg")).to_have_count(0)
+    steps.shot("cancelled")
+    assert wait_for(lambda: list(Upload.objects.values_list("status", flat=True)), ["deleted"], page)
+
+
+def test_cancel_while_the_upload_is_being_prepared_still_removes_the_row(seller_page, tmp_path, s3):
+    page = seller_page
+    path = tmp_path / "lamp.jpg"
+    path.write_bytes(image_bytes("image/jpeg", 200, 150))
+    held = []
+    page.route("**/uploads/api/uploads/", lambda route: held.append(route))  # the create call hangs
+
+    page.get_by_label("Choose images").set_input_files(path)
+    page.wait_for_function("() => document.querySelector('[data-uploader-list] li')")
+    page.get_by_role("button", name="Cancel").click()
+    assert len(held) == 1
+    held[0].continue_()  # the server creates the row after all
+
+    assert wait_for(lambda: list(Upload.objects.values_list("status", flat=True)), ["deleted"], page)
+
+
+def wait_for(read, expected, page, seconds=5):
+    """Poll ``read()`` while the page keeps running, until it gives ``expected``."""
+    for _ in range(seconds * 10):
+        if read() == expected:
+            return True
+        page.wait_for_timeout(100)
+    return read() == expected

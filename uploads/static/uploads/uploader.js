@@ -294,12 +294,13 @@ export function mount(root) {
   async function transfer(row, signal) {
     const { file } = row
     setStatus(row, "uploading", "Uploading… 0 %")
+    // Not aborted with the attempt: a cancelled create still has to tell us which row to delete.
     const created = await request(config.createUrl, {
       method: "POST",
       json: { filename: file.name, content_type: file.type, size: file.size },
-      signal,
     })
     row.id = created.id
+    signal.throwIfAborted()
     await sendToStorage(created.upload, file, {
       signal,
       onProgress(loaded, total) {
@@ -325,9 +326,13 @@ export function mount(root) {
     setActions(row, ["Cancel"])
     try {
       const upload = await queue.run(() => transfer(row, attempt.signal), { signal: attempt.signal })
+      if (upload.status !== "uploaded" || !upload.url) {
+        throw new UploadFailure("The server did not confirm the file; try again.", { code: "not_verified", retryable: true })
+      }
       succeed(row, upload)
     } catch (error) {
-      if (!attempt.signal.aborted) fail(row, error)
+      if (attempt.signal.aborted) discard(row)
+      else fail(row, error)
     } finally {
       if (row.attempt === attempt) row.attempt = null
     }
@@ -360,7 +365,7 @@ export function mount(root) {
     emit("error", { file: row.file, code, message, retryable })
   }
 
-  // Best effort: a pending row left behind expires on the server anyway.
+  // Best effort: a pending row left behind is for the server's clean-up.
   function discard(row) {
     if (!row.id) return
     request(fillUrl(config.detailUrl, row.id), { method: "DELETE", keepalive: true }).catch(() => {})
