@@ -1,6 +1,8 @@
 """Fast checks of the boto3 calls themselves, in moto. Moto accepts any POST, so nothing here
 claims how S3 behaves: that is tests/test_s3_calls.py and tests/test_s3_policy.py, against SeaweedFS."""
 
+from datetime import datetime, timezone
+
 import pytest
 from moto import mock_aws
 
@@ -39,3 +41,40 @@ def test_the_client_is_built_once_per_configuration(settings):
     settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:2"
     assert s3.client() is not first
     assert s3.client().meta.endpoint_url == "http://127.0.0.1:2"
+
+
+def test_presign_post_gives_exactly_what_boto3_would_sign(moto_s3, monkeypatch):
+    moment = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: moment.replace(tzinfo=None))
+    monkeypatch.setattr("botocore.signers.get_current_datetime", lambda: moment.replace(tzinfo=None))
+    expected = moto_s3.generate_presigned_post(
+        "test-uploads",
+        "uploads/1/abc/a.png",
+        Fields={"Content-Type": "image/png"},
+        Conditions=[{"Content-Type": "image/png"}, ["content-length-range", 77, 77]],
+        ExpiresIn=600,
+    )
+
+    ours = s3.presign_post("uploads/1/abc/a.png", content_type="image/png", size=77, expires=600, now=moment)
+
+    assert ours == expected
+
+
+def test_presign_post_signs_the_session_token_of_temporary_credentials(settings, monkeypatch):
+    settings.AWS_S3_ENDPOINT_URL = None
+    settings.AWS_SESSION_TOKEN = "temporary-token"
+    moment = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: moment.replace(tzinfo=None))
+    monkeypatch.setattr("botocore.signers.get_current_datetime", lambda: moment.replace(tzinfo=None))
+    expected = s3.client().generate_presigned_post(
+        "test-uploads",
+        "k.png",
+        Fields={"Content-Type": "image/png"},
+        Conditions=[{"Content-Type": "image/png"}, ["content-length-range", 5, 5]],
+        ExpiresIn=60,
+    )
+
+    ours = s3.presign_post("k.png", content_type="image/png", size=5, expires=60, now=moment)
+
+    assert ours == expected
+    assert ours["fields"]["x-amz-security-token"] == "temporary-token"

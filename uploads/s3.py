@@ -1,12 +1,18 @@
 """Every S3 call the app makes, through django-storages' configured boto3 client."""
 
+import base64
 import functools
+import hashlib
+import hmac
+import json
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3Storage
 
 from uploads.errors import ObjectChanged, ObjectMissing, StorageUnavailable
@@ -18,6 +24,7 @@ _STORAGE_SETTINGS = (
     "AWS_S3_ACCESS_KEY_ID",
     "AWS_S3_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
     "AWS_STORAGE_BUCKET_NAME",
     "AWS_S3_ENDPOINT_URL",
     "AWS_S3_REGION_NAME",
@@ -54,15 +61,66 @@ class ObjectHead:
     etag: str
 
 
-def presign_post(key, *, content_type, size, expires):
-    """A POST policy for exactly this key, type and byte count; S3 refuses anything else."""
-    return client().generate_presigned_post(
-        bucket_name(),
-        key,
-        Fields={"Content-Type": content_type},
-        Conditions=[{"Content-Type": content_type}, ["content-length-range", size, size]],
-        ExpiresIn=expires,
-    )
+def presign_post(key, *, content_type, size, expires, now=None):
+    """A POST policy for exactly this key, type and byte count; S3 refuses anything else.
+
+    The same fields and policy as boto3's ``generate_presigned_post``, signed here with a
+    signing key kept for the day: boto3 resolves the endpoint and derives the key again on
+    every call, which was most of the cost of the create call.
+    """
+    now = now or datetime.now(timezone.utc)
+    store = storage()
+    s3 = store.connection.meta.client
+    credentials = _credentials(s3)
+    region = s3.meta.region_name
+    day, timestamp = now.strftime("%Y%m%d"), now.strftime("%Y%m%dT%H%M%SZ")
+    fields = {
+        "Content-Type": content_type,
+        "key": key,
+        "x-amz-algorithm": "AWS4-HMAC-SHA256",
+        "x-amz-credential": f"{credentials.access_key}/{day}/{region}/s3/aws4_request",
+        "x-amz-date": timestamp,
+    }
+    conditions = [
+        {"Content-Type": content_type},
+        ["content-length-range", size, size],
+        {"bucket": store.bucket_name},
+        {"key": key},
+        {"x-amz-algorithm": fields["x-amz-algorithm"]},
+        {"x-amz-credential": fields["x-amz-credential"]},
+        {"x-amz-date": timestamp},
+    ]
+    if credentials.token is not None:
+        fields["x-amz-security-token"] = credentials.token
+        conditions.append({"x-amz-security-token": credentials.token})
+    expiration = (now + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    policy = base64.b64encode(json.dumps({"expiration": expiration, "conditions": conditions}).encode()).decode()
+    fields["policy"] = policy
+    signing_key = _signing_key(credentials.secret_key, day, region)
+    fields["x-amz-signature"] = hmac.new(signing_key, policy.encode(), hashlib.sha256).hexdigest()
+    return {"url": _post_url(store), "fields": fields}
+
+
+def _credentials(s3):
+    # The client's own credentials object, so rotating credentials (roles, SSO) keep working.
+    credentials = s3._request_signer._credentials
+    if credentials is None:
+        raise ImproperlyConfigured("The uploads app needs AWS credentials to sign upload policies.")
+    return credentials.get_frozen_credentials()
+
+
+@functools.lru_cache(maxsize=8)
+def _signing_key(secret_key, day, region):
+    key = ("AWS4" + secret_key).encode()
+    for part in (day, region, "s3", "aws4_request"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return key
+
+
+@functools.lru_cache(maxsize=4)
+def _post_url(storage_instance):
+    # The form's address depends on the endpoint, bucket and addressing style only: ask boto3 once.
+    return storage_instance.connection.meta.client.generate_presigned_post(storage_instance.bucket_name, "k")["url"]
 
 
 def presign_get(key, *, content_type, filename, expires):
