@@ -78,3 +78,30 @@ def test_presign_post_signs_the_session_token_of_temporary_credentials(settings,
 
     assert ours == expected
     assert ours["fields"]["x-amz-security-token"] == "temporary-token"
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "addressing", "token"),
+    [("http://127.0.0.1:9", "path", None), (None, "auto", None), (None, "virtual", "temporary-token")],
+)
+def test_presign_get_gives_exactly_what_boto3_would_sign(settings, monkeypatch, endpoint, addressing, token):
+    settings.AWS_S3_ENDPOINT_URL = endpoint
+    settings.AWS_S3_ADDRESSING_STYLE = addressing
+    settings.AWS_SESSION_TOKEN = token
+    moment = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: moment.replace(tzinfo=None))
+    key = "uploads/1/ab c/Ünï ~x.jpg"
+    expected = s3.client().generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": "test-uploads",
+            "Key": key,
+            "ResponseContentType": "image/jpeg",
+            "ResponseContentDisposition": 'inline; filename="x.jpg"',
+        },
+        ExpiresIn=300,
+    )
+
+    ours = s3.presign_get(key, content_type="image/jpeg", filename="x.jpg", expires=300, now=moment)
+
+    assert ours == expected
