@@ -5,6 +5,7 @@ import pytest
 from tests.conftest import ApiClient, post_to_s3
 from tests.fuzzy import ISO_TIME, Matches
 from tests.images import image_bytes, jpeg_with_metadata
+from uploads import s3 as app_s3
 from uploads.models import Upload
 from uploads.signals import upload_failed, upload_verified
 
@@ -80,6 +81,40 @@ def test_complete_reads_every_kind_of_webp_header(api, s3, data):
     body = api.complete(created["id"]).json()
 
     assert (body["status"], body["width"], body["height"]) == ("uploaded", 300, 200)
+
+
+@pytest.fixture
+def s3_requests(s3):
+    """How many HTTP requests the app's boto3 client sends to S3."""
+    seen = []
+
+    def count(request, **kwargs):
+        seen.append(request.method)
+
+    client = app_s3.client()
+    client.meta.events.register("before-send.s3.*", count)
+    yield seen
+    client.meta.events.unregister("before-send.s3.*", count)
+
+
+def test_complete_of_a_large_image_makes_one_s3_request(api, s3, s3_requests):
+    data = image_bytes("image/jpeg", 2000, 1500, noise=True)
+    created = api.create("big.jpg", "image/jpeg", len(data)).json()
+    post_to_s3(created, data)
+    s3_requests.clear()
+
+    assert api.complete(created["id"]).status_code == 200
+    assert len(s3_requests) == 1
+
+
+def test_complete_reads_a_second_time_only_when_metadata_fills_the_first_window(api, s3, s3_requests):
+    data = jpeg_with_metadata(300 * 1024)
+    created = api.create("camera.jpg", "image/jpeg", len(data)).json()
+    post_to_s3(created, data)
+    s3_requests.clear()
+
+    assert api.complete(created["id"]).status_code == 200
+    assert len(s3_requests) == 2
 
 
 def test_complete_twice_gives_the_same_answer(api, uploaded):

@@ -47,3 +47,32 @@ def test_a_viewing_url_makes_s3_serve_the_verified_type_inline(stored):
     assert reply.status_code == 200
     assert reply.headers["Content-Type"] == "image/png"
     assert reply.headers["Content-Disposition"] == 'inline; filename="view.png"'
+
+
+def test_read_start_gives_size_type_etag_and_the_first_bytes_in_one_request(stored):
+    etag = stored("calls/start.png", b"0123456789" * 100)
+
+    found, first = app_s3.read_start("calls/start.png", 16)
+
+    assert (found.size, found.content_type, found.etag, first) == (1000, "image/png", etag, b"0123456789012345")
+
+
+def test_read_start_of_an_object_smaller_than_the_window_gives_all_of_it(stored):
+    stored("calls/small.png", b"tiny")
+
+    found, first = app_s3.read_start("calls/small.png", 1024)
+
+    assert (found.size, first) == (4, b"tiny")
+
+
+def test_read_start_of_an_empty_object_gives_no_bytes(stored):
+    stored("calls/empty.png", b"")
+
+    found, first = app_s3.read_start("calls/empty.png", 1024)
+
+    assert (found.size, first) == (0, b"")
+
+
+def test_read_start_of_a_missing_object_raises_object_missing(stored):
+    with pytest.raises(ObjectMissing):
+        app_s3.read_start("calls/not-there.png", 1024)

@@ -181,6 +181,29 @@ def head(key):
     return ObjectHead(size=reply["ContentLength"], content_type=reply.get("ContentType", ""), etag=reply["ETag"].strip('"'))
 
 
+def read_start(key, nbytes):
+    """One ranged GET: the object's size, type and ETag, and its first ``nbytes`` bytes.
+
+    S3 answers a range with the object's total size in Content-Range, so no HEAD is needed.
+    """
+    with _storage_errors():
+        try:
+            reply = client().get_object(Bucket=bucket_name(), Key=key, Range=f"bytes=0-{nbytes - 1}")
+        except ClientError as error:
+            if _status(error) == HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE:  # an empty object
+                return head(key), b""
+            raise
+        body = reply["Body"]
+        try:
+            data = body.read(nbytes)
+        finally:
+            body.close()
+    content_range = reply.get("ContentRange", "")
+    size = int(content_range.rsplit("/", 1)[1]) if "/" in content_range else reply["ContentLength"]
+    found = ObjectHead(size=size, content_type=reply.get("ContentType", ""), etag=reply["ETag"].strip('"'))
+    return found, data
+
+
 def read_head(key, nbytes, *, etag):
     """The first ``nbytes`` of an object, with one ranged GET; ``ObjectChanged`` if it is no longer ``etag``."""
     with _storage_errors():

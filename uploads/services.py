@@ -78,18 +78,15 @@ def _verify_and_record(row):
 
 
 def _verify(row):
-    """HEAD plus one ranged GET, whatever the file's size.
+    """One ranged GET gives the size, type, ETag and first bytes, whatever the file's size.
 
-    Both reads are pinned to the ETag the HEAD saw, so the bytes checked are the bytes measured.
-    Only a file whose metadata fills the first window costs one more, larger read.
+    Only an image whose header runs past the first window costs a second, larger read,
+    pinned to the ETag of the first so both reads see the same object.
     """
-    found = s3.head(row.key)
     declared = verify.Declared(filename=row.filename, content_type=row.content_type, size=row.size)
-    check = functools.partial(verify.check_object, declared, size=found.size, content_type=found.content_type)
-    if found.size != row.size or found.content_type != row.content_type:
-        return found.etag, check(head=b"")
     window = min(conf.get("SNIFF_BYTES"), row.size)
-    head = s3.read_head(row.key, window, etag=found.etag)
+    found, head = s3.read_start(row.key, window)
+    check = functools.partial(verify.check_object, declared, size=found.size, content_type=found.content_type)
     try:
         return found.etag, check(head=head)
     except verify.HeaderIncomplete:
