@@ -15,10 +15,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 STAMP=.venv/.requirements.sha256
-WANT="$(sha256sum requirements.txt | cut -d' ' -f1)"
+WANT="$(cat requirements.txt benchmarks/requirements.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
-  echo "Installing requirements.txt into .venv"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+  echo "Installing requirements.txt and benchmarks/requirements.txt into .venv"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -r benchmarks/requirements.txt
   echo "$WANT" > "$STAMP"
 fi
 mkdir -p .data

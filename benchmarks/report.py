@@ -1,0 +1,64 @@
+"""The table on the terminal, the same rows as JSON, and a small bar chart of the ratios."""
+
+import json
+import platform
+import os
+from datetime import datetime, timezone
+
+
+def table(figures):
+    rows = [("figure", "ours", "reference", "ratio", "target", "met")]
+    for f in figures:
+        rows.append(
+            (
+                f.name,
+                str(f.ours),
+                f"{f.reference} [{f.reference_name}]" if f.reference else "",
+                f"{f.ratio:.2f}" if f.ratio is not None else "",
+                f.target,
+                {True: "yes", False: "NO", None: ""}[f.met],
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def machine():
+    return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+
+
+def write_json(figures, path, *, quick):
+    path.write_text(
+        json.dumps(
+            {
+                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "machine": machine(),
+                "quick": quick,
+                "figures": [f.as_dict() for f in figures],
+            },
+            indent=2,
+        )
+    )
+
+
+def write_chart(figures, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    judged = [f for f in figures if f.ratio is not None]
+    fig, ax = pyplot.subplots(figsize=(9, 0.5 * len(judged) + 1.2))
+    names = [f.name if len(f.name) < 58 else f.name[:55] + "…" for f in judged]
+    colors = ["#2e7d32" if f.met else "#c62828" if f.met is False else "#607d8b" for f in judged]
+    ax.barh(names, [f.ratio for f in judged], color=colors)
+    ax.axvline(1, color="#333", linewidth=0.8)
+    for y, f in enumerate(judged):
+        ax.text(f.ratio, y, f"  {f.ratio:.2f}", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("ours ÷ reference (green: target met, red: missed)")
+    ax.set_title(f"uploads benchmark · {datetime.now(timezone.utc):%Y-%m-%d} · {machine()}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
