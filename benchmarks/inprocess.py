@@ -127,14 +127,19 @@ def _pending_rows(client, csrf, source_key, size, count):
 
 
 class S3RequestCounter:
-    """Counts the HTTP requests boto3 sends, through botocore's event hooks."""
+    """Counts the HTTP requests boto3 sends and the object bytes it reads, through botocore's events."""
 
     def __init__(self, client):
         self.count = 0
-        client.meta.events.register("before-send.s3.*", self._seen)
+        self.bytes_read = 0
+        client.meta.events.register("before-send.s3.*", self._sent)
+        client.meta.events.register("after-call.s3.GetObject", self._read)
 
-    def _seen(self, **kwargs):
+    def _sent(self, **kwargs):
         self.count += 1
+
+    def _read(self, parsed, **kwargs):
+        self.bytes_read += parsed.get("ContentLength", 0)
 
 
 def complete(count, repetitions):
@@ -146,7 +151,7 @@ def complete(count, repetitions):
         data = jpeg_of_size(size)
         source = f"bench/source-{label.replace(' ', '')}.jpg"
         s3.client().put_object(Bucket=BUCKET, Key=source, Body=data, ContentType="image/jpeg")
-        samples, calls, requests_seen = [], 0, 0
+        samples, calls, requests_seen, bytes_before = [], 0, 0, counter.bytes_read
         for _ in range(repetitions):
             ids = _pending_rows(client, csrf, source, len(data), count)
             before = counter.count
@@ -157,7 +162,7 @@ def complete(count, repetitions):
             samples.append(count / (time.perf_counter() - start))
             calls += count
             requests_seen += counter.count - before
-        results[label] = (Stat.of(samples, "/s"), requests_seen / calls, len(data))
+        results[label] = (Stat.of(samples, "/s"), requests_seen / calls, len(data), (counter.bytes_read - bytes_before) / calls)
     big, small = results["5 MB"], results["1 MB"]
     return [
         Figure(
@@ -167,6 +172,14 @@ def complete(count, repetitions):
             f"complete(), {small[2] / 1e6:.1f} MB JPEG",
             target="time independent of size (≥ 0.8)",
             met=big[0].median >= 0.8 * small[0].median,
+        ),
+        Figure(
+            f"bytes read from S3 per complete(), {big[2] / 1e6:.1f} MB JPEG",
+            Stat(big[3] / 1024, big[3] / 1024, big[3] / 1024, "KB"),
+            Stat(small[3] / 1024, small[3] / 1024, small[3] / 1024, "KB"),
+            f"for the {small[2] / 1e6:.1f} MB JPEG",
+            target="equal: never the whole file",
+            met=big[3] == small[3] and big[3] < small[2],
         ),
         Figure(
             "S3 requests per complete()",

@@ -12,6 +12,17 @@ TEST_BUCKET = "test-uploads"
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """SQLite tests use a file, not a shared in-memory database: threads (the live server, the
+    concurrency tests) then wait for SQLite's lock as in production instead of failing at once."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
 def local_s3(tmp_path_factory):
     """A SeaweedFS of the suite's own, on free ports, so it runs beside the demo site.
 

@@ -46,6 +46,18 @@ def test_checks_are_registered_with_django(settings):
         ({"PAGE_SIZE": 0}, ["uploads.E012"]),
         ({"PARALLEL": True}, ["uploads.E013"]),
         ({"SNIFF_BYTES": 1024}, ["uploads.W001"]),
+        ({"MIN_WIDTH": 0}, ["uploads.E014"]),
+        ({"MIN_HEIGHT": "1"}, ["uploads.E015"]),
+        ({"MAX_WIDTH": 0}, ["uploads.E016"]),
+        ({"MAX_HEIGHT": -5}, ["uploads.E017"]),
+        ({"MAX_PIXELS": 0}, ["uploads.E018"]),
+        ({"CLEANUP_GRACE": 0}, ["uploads.E019"]),
+        ({"MIN_WIDTH": 600, "MAX_WIDTH": 500}, ["uploads.E020"]),
+        ({"MIN_HEIGHT": 600, "MAX_HEIGHT": 500}, ["uploads.E021"]),
+        ({"S3_MAX_ATTEMPTS": 0}, ["uploads.E022"]),
+        ({"S3_READ_TIMEOUT": 0}, ["uploads.E023"]),
+        ({"S3_CONNECT_TIMEOUT": 600}, ["uploads.E023"]),
+        ({"S3_RETRY_MODE": "eager"}, ["uploads.E024"]),
     ],
 )
 def test_each_mistake_in_uploads_has_its_own_check_id(settings, uploads, expected):

@@ -14,7 +14,16 @@ _POSITIVE_INTS = {
     "SNIFF_BYTES": ("uploads.E010", "Bytes read to check a file's format; the default is 262144."),
     "PAGE_SIZE": ("uploads.E012", "Uploads per page of the list API; the default is 20."),
     "PARALLEL": ("uploads.E013", "Files the browser sends at once; the default is 3."),
+    "MIN_WIDTH": ("uploads.E014", "Smallest width in pixels; the default is 1."),
+    "MIN_HEIGHT": ("uploads.E015", "Smallest height in pixels; the default is 1."),
+    "MAX_WIDTH": ("uploads.E016", "Largest width in pixels; the default is 20000."),
+    "MAX_HEIGHT": ("uploads.E017", "Largest height in pixels; the default is 20000."),
+    "MAX_PIXELS": ("uploads.E018", "Largest width × height; the default is 50000000."),
+    "CLEANUP_GRACE": ("uploads.E019", "Seconds to wait after a policy expires; the default is 3600."),
+    "S3_MAX_ATTEMPTS": ("uploads.E022", "Tries per S3 request, the first included; the default is 3."),
 }
+_TIMEOUTS = ("S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT")
+_RETRY_MODES = ("legacy", "standard", "adaptive")
 
 
 def _is_int(value):
@@ -102,6 +111,36 @@ def check_settings(app_configs, **kwargs):
         value = conf.get(name)
         if not _is_int(value) or value < 1:
             errors.append(Error(f"UPLOADS['{name}'] must be a positive whole number.", hint=hint, id=check_id))
+
+    for name in _TIMEOUTS:
+        value = conf.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 120:
+            errors.append(
+                Error(
+                    f"UPLOADS['{name}'] must be a number of seconds above 0 and at most 120.",
+                    hint="A request to S3 that hangs should fail fast, so the user can retry.",
+                    id="uploads.E023",
+                )
+            )
+    if conf.get("S3_RETRY_MODE") not in _RETRY_MODES:
+        errors.append(
+            Error(
+                f"UPLOADS['S3_RETRY_MODE'] must be one of {', '.join(_RETRY_MODES)}.",
+                hint="botocore's retry modes; the default is 'standard'.",
+                id="uploads.E024",
+            )
+        )
+
+    for low, high, check_id in (("MIN_WIDTH", "MAX_WIDTH", "uploads.E020"), ("MIN_HEIGHT", "MAX_HEIGHT", "uploads.E021")):
+        smallest, largest = conf.get(low), conf.get(high)
+        if _is_int(smallest) and _is_int(largest) and 1 <= largest < smallest:
+            errors.append(
+                Error(
+                    f"UPLOADS['{low}'] is larger than UPLOADS['{high}']: no image could pass.",
+                    hint=f"Make {low} at most {high}.",
+                    id=check_id,
+                )
+            )
 
     sniff = conf.get("SNIFF_BYTES")
     if _is_int(sniff) and 1 <= sniff < 64 * 1024:

@@ -34,6 +34,21 @@ DEFAULTS = {
     "PAGE_SIZE": 20,
     # How many files the browser uploads at once.
     "PARALLEL": 3,
+    # Image size limits, in pixels; a file outside them fails verification.
+    "MIN_WIDTH": 1,
+    "MIN_HEIGHT": 1,
+    "MAX_WIDTH": 20_000,
+    "MAX_HEIGHT": 20_000,
+    # Width × height; refuses decompression bombs (a tiny file that decodes to gigabytes).
+    "MAX_PIXELS": 50_000_000,
+    # Seconds after a policy expires before the clean-up treats its upload as abandoned.
+    "CLEANUP_GRACE": 3600,
+    # How the app's S3 client waits and retries (botocore's connect/read timeouts and retry mode);
+    # these win over the same fields of AWS_S3_CLIENT_CONFIG.
+    "S3_CONNECT_TIMEOUT": 3,
+    "S3_READ_TIMEOUT": 10,
+    "S3_MAX_ATTEMPTS": 3,
+    "S3_RETRY_MODE": "standard",
 }
 
 

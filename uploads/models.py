@@ -10,6 +10,7 @@ class Upload(models.Model):
         PENDING = "pending", _("Pending")
         UPLOADED = "uploaded", _("Uploaded")
         FAILED = "failed", _("Failed")
+        EXPIRED = "expired", _("Expired")
         DELETED = "deleted", _("Deleted")
 
     class Review(models.TextChoices):

@@ -10,12 +10,14 @@ from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from urllib.parse import quote, urlsplit
 
+from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from storages.backends.s3 import S3Storage
 
+from uploads import conf
 from uploads.errors import ObjectChanged, ObjectMissing, StorageUnavailable
 
 # The django-storages settings that shape the client; a change to any of them builds a new one.
@@ -35,14 +37,26 @@ _STORAGE_SETTINGS = (
 )
 
 
+_CLIENT_SETTINGS = ("S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_MAX_ATTEMPTS", "S3_RETRY_MODE")
+
+
 @functools.lru_cache(maxsize=4)
 def _storage(_fingerprint):
-    return S3Storage()
+    base = S3Storage()
+    patience = Config(
+        connect_timeout=conf.get("S3_CONNECT_TIMEOUT"),
+        read_timeout=conf.get("S3_READ_TIMEOUT"),
+        retries={"mode": conf.get("S3_RETRY_MODE"), "total_max_attempts": conf.get("S3_MAX_ATTEMPTS")},
+    )
+    return S3Storage(client_config=base.client_config.merge(patience))
 
 
 def storage():
-    """The S3Storage built from the project's ``AWS_*`` settings, made once per configuration."""
-    fingerprint = tuple(repr(getattr(settings, name, None)) for name in _STORAGE_SETTINGS)
+    """The S3Storage built from the project's ``AWS_*`` settings with the app's timeouts and
+    retries, made once per configuration."""
+    fingerprint = tuple(repr(getattr(settings, name, None)) for name in _STORAGE_SETTINGS) + tuple(
+        repr(conf.get(name)) for name in _CLIENT_SETTINGS
+    )
     return _storage(fingerprint)
 
 
@@ -268,3 +282,36 @@ class _storage_errors:
         elif isinstance(error, (BotoConnectionError, HTTPClientError)):
             raise StorageUnavailable() from error
         return False
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    key: str
+    last_modified: datetime
+
+
+def list_pages(prefix, *, page_size=1000):
+    """The objects under ``prefix``, one page (a list of at most ``page_size``) at a time, in key order.
+
+    Each page is one ``ListObjectsV2`` request, so a bucket of any size never sits in memory at once.
+    """
+    pages = client().get_paginator("list_objects_v2").paginate(
+        Bucket=bucket_name(), Prefix=prefix, PaginationConfig={"PageSize": page_size}
+    )
+    with _storage_errors():
+        for page in pages:
+            yield [ListedObject(item["Key"], item["LastModified"]) for item in page.get("Contents", [])]
+
+
+def delete_many(keys):
+    """Delete up to 1000 objects in one request; return ``{key: reason}`` for those S3 would not delete.
+
+    Keys that are already gone count as deleted, as with ``delete``.
+    """
+    if not keys:
+        return {}
+    with _storage_errors():
+        reply = client().delete_objects(
+            Bucket=bucket_name(), Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+        )
+    return {error["Key"]: error.get("Message") or error.get("Code", "") for error in reply.get("Errors", [])}

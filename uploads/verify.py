@@ -168,24 +168,34 @@ def _pillow_size(data, content_type, *, decode=False):
     expected = type_name(content_type)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[content_type]]) as image:
                 width, height = image.size
+                # Check the header's size before decoding a single pixel.
+                _checked((width, height), expected)
                 if decode:
                     image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except Image.DecompressionBombError:
         raise VerificationFailed(f"The {expected} image has too many pixels to be processed safely.") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise _Unreadable(f"The file starts like {_a(expected)} image but could not be read as one.") from None
-    return _checked((width, height), expected)
+    return width, height
 
 
 def _checked(size, expected):
     width, height = size
     if width < 1 or height < 1:
         raise VerificationFailed(f"The {expected} image has no pixels.")
-    if width * height > Image.MAX_IMAGE_PIXELS:
-        raise VerificationFailed(f"The {expected} image has too many pixels to be processed safely.")
+    if width * height > conf.get("MAX_PIXELS"):
+        raise VerificationFailed(
+            f"The image is {width:,} × {height:,} pixels; at most {conf.get('MAX_PIXELS'):,} pixels are accepted."
+        )
+    min_width, min_height = conf.get("MIN_WIDTH"), conf.get("MIN_HEIGHT")
+    if width < min_width or height < min_height:
+        raise VerificationFailed(f"The image is {width} × {height} pixels; the minimum is {min_width} × {min_height}.")
+    max_width, max_height = conf.get("MAX_WIDTH"), conf.get("MAX_HEIGHT")
+    if width > max_width or height > max_height:
+        raise VerificationFailed(f"The image is {width} × {height} pixels; the maximum is {max_width} × {max_height}.")
     return width, height
 
 
