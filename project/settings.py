@@ -88,9 +88,19 @@ AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default="http://127.0.0.1:8333"
 AWS_S3_SIGNATURE_VERSION = "s3v4"
 AWS_S3_ADDRESSING_STYLE = "path" if AWS_S3_ENDPOINT_URL else "auto"
 
+# The hourly upload count lives here; set CACHE_URL=redis://… when running several processes.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if DEBUG and not env("CACHE_URL", default=""):
+    # runserver is one process, so its memory is as shared as a cache needs to be here.
+    SILENCED_SYSTEM_CHECKS = ["uploads.W002"]
+
 UPLOADS = {
     "MAX_SIZE": 10 * 2**20,
     "EXPIRES": 600,
+    # Per-seller limits (the app's defaults switch them off).
+    "MAX_PENDING": 20,
+    "UPLOADS_PER_HOUR": 300,
+    "BYTES_PER_DAY": 2 * 2**30,
 }
 
 LOGGING = {

@@ -40,8 +40,10 @@ def local_s3(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def no_stray_s3(settings):
-    """By default S3 points at a closed port: a test that talks to S3 must ask for the ``s3`` fixture."""
+def app_defaults(settings):
+    """Tests start from the app's own defaults (the demo's per-user limits off), and S3 points at
+    a closed port: a test that talks to S3 must ask for the ``s3`` fixture."""
+    settings.UPLOADS = {}
     settings.AWS_S3_ENDPOINT_URL = "http://127.0.0.1:9"
     settings.AWS_ACCESS_KEY_ID = "unused-key"
     settings.AWS_SECRET_ACCESS_KEY = "unused-secret"

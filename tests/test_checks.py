@@ -58,6 +58,9 @@ def test_checks_are_registered_with_django(settings):
         ({"S3_READ_TIMEOUT": 0}, ["uploads.E023"]),
         ({"S3_CONNECT_TIMEOUT": 600}, ["uploads.E023"]),
         ({"S3_RETRY_MODE": "eager"}, ["uploads.E024"]),
+        ({"MAX_PENDING": 0}, ["uploads.E025"]),
+        ({"UPLOADS_PER_HOUR": "100/h"}, ["uploads.E026", "uploads.W002"]),
+        ({"BYTES_PER_DAY": -1}, ["uploads.E027"]),
     ],
 )
 def test_each_mistake_in_uploads_has_its_own_check_id(settings, uploads, expected):
@@ -98,3 +101,12 @@ def test_every_error_has_a_hint(settings):
 
     assert len(messages) == 9
     assert all(message.hint for message in messages)
+
+
+def test_an_hourly_limit_counted_in_a_per_process_cache_is_a_warning(settings):
+    settings.UPLOADS = {"UPLOADS_PER_HOUR": 100}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+    assert ids() == ["uploads.W002"]
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}}
+    assert ids() == []

@@ -22,6 +22,17 @@ _POSITIVE_INTS = {
     "CLEANUP_GRACE": ("uploads.E019", "Seconds to wait after a policy expires; the default is 3600."),
     "S3_MAX_ATTEMPTS": ("uploads.E022", "Tries per S3 request, the first included; the default is 3."),
 }
+_OPTIONAL_POSITIVE_INTS = {
+    "MAX_PENDING": "uploads.E025",
+    "UPLOADS_PER_HOUR": "uploads.E026",
+    "BYTES_PER_DAY": "uploads.E027",
+}
+_UNSHARED_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+    "django.core.cache.backends.db.DatabaseCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+)
 _TIMEOUTS = ("S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT")
 _RETRY_MODES = ("legacy", "standard", "adaptive")
 
@@ -111,6 +122,28 @@ def check_settings(app_configs, **kwargs):
         value = conf.get(name)
         if not _is_int(value) or value < 1:
             errors.append(Error(f"UPLOADS['{name}'] must be a positive whole number.", hint=hint, id=check_id))
+
+    for name, check_id in _OPTIONAL_POSITIVE_INTS.items():
+        value = conf.get(name)
+        if value is not None and (not _is_int(value) or value < 1):
+            errors.append(
+                Error(
+                    f"UPLOADS['{name}'] must be a positive whole number, or None for no limit.",
+                    hint="None (the default) switches the limit off.",
+                    id=check_id,
+                )
+            )
+    if conf.get("UPLOADS_PER_HOUR") is not None:
+        backend = settings.CACHES.get(getattr(settings, "RATELIMIT_USE_CACHE", "default"), {}).get("BACKEND", "")
+        if backend in _UNSHARED_CACHES:
+            errors.append(
+                Warning(
+                    f"UPLOADS['UPLOADS_PER_HOUR'] is counted in the cache, and {backend.rsplit('.', 1)[-1]} "
+                    "is not shared between processes or has no atomic increment.",
+                    hint="Use Redis or Memcached as the cache in production; each process counts alone here.",
+                    id="uploads.W002",
+                )
+            )
 
     for name in _TIMEOUTS:
         value = conf.get(name)

@@ -43,6 +43,10 @@ DEFAULTS = {
     "MAX_PIXELS": 50_000_000,
     # Seconds after a policy expires before the clean-up treats its upload as abandoned.
     "CLEANUP_GRACE": 3600,
+    # Per-user limits on the create call; None switches one off. Answered with 429 and Retry-After.
+    "MAX_PENDING": None,  # uploads started but not completed, cancelled or expired
+    "UPLOADS_PER_HOUR": None,  # counted in Django's cache by django-ratelimit
+    "BYTES_PER_DAY": None,  # declared bytes of the last 24 hours' uploads, failed ones excluded
     # How the app's S3 client waits and retries (botocore's connect/read timeouts and retry mode);
     # these win over the same fields of AWS_S3_CLIENT_CONFIG.
     "S3_CONNECT_TIMEOUT": 3,

@@ -97,3 +97,12 @@ class StorageUnavailable(UploadError):
     code = "storage_unavailable"
     default_message = "The file storage is not answering right now; try again in a moment."
     retry_after = 5
+
+
+class TooManyRequests(UploadError):
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    code = "rate_limited"
+
+    def __init__(self, message, *, retry_after):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message)

@@ -10,7 +10,7 @@ from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from uploads import conf, services, verify
+from uploads import conf, limits, services, verify
 from uploads.errors import (
     BodyTooLarge,
     CsrfFailed,
@@ -107,6 +107,7 @@ def not_found(request, path=""):
 
 def _create(request):
     declared = verify.check_request(_json_body(request))
+    limits.check(request, declared)
     row, policy = services.create_upload(request.user, declared)
     reply = {
         "id": str(row.pk),
