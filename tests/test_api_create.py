@@ -39,6 +39,7 @@ def test_create_returns_201_with_a_policy_for_a_server_chosen_key(api, seller, s
         },
         "expires_at": ISO_TIME,
         "max_size": 10 * 2**20,
+        "duplicate": False,
     }
     assert body["upload"]["fields"]["key"] == body["key"]
     row = Upload.objects.get(pk=body["id"])

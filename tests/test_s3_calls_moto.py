@@ -105,3 +105,24 @@ def test_presign_get_gives_exactly_what_boto3_would_sign(settings, monkeypatch, 
     ours = s3.presign_get(key, content_type="image/jpeg", filename="x.jpg", expires=300, now=moment)
 
     assert ours == expected
+
+
+def test_presign_post_with_a_digest_gives_exactly_what_boto3_would_sign(moto_s3, monkeypatch):
+    moment = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
+    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: moment.replace(tzinfo=None))
+    monkeypatch.setattr("botocore.signers.get_current_datetime", lambda: moment.replace(tzinfo=None))
+    sha = "0h+nvFFho4Rf+K+LoqbnZnVKyDSkhS4/gNR7j5q57L0="
+    expected = moto_s3.generate_presigned_post(
+        "test-uploads",
+        "k.png",
+        Fields={"Content-Type": "image/png", "x-amz-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": sha},
+        Conditions=[
+            {"Content-Type": "image/png"},
+            ["content-length-range", 5, 5],
+            {"x-amz-checksum-algorithm": "SHA256"},
+            {"x-amz-checksum-sha256": sha},
+        ],
+        ExpiresIn=60,
+    )
+
+    assert s3.presign_post("k.png", content_type="image/png", size=5, expires=60, sha256=sha, now=moment) == expected

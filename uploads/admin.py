@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +8,25 @@ from django.utils.translation import ngettext
 
 from uploads import s3, services, verify
 from uploads.models import Upload
+
+
+class SharedFileFilter(admin.SimpleListFilter):
+    """Uploads whose bytes (by SHA-256) another seller has uploaded too."""
+
+    title = _("same file as another seller")
+    parameter_name = "shared"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        elsewhere = Upload.objects.filter(sha256=OuterRef("sha256"), status=Upload.Status.UPLOADED).exclude(
+            owner=OuterRef("owner")
+        )
+        shared = Q(Exists(elsewhere)) & ~Q(sha256="")
+        return queryset.filter(shared) if self.value() == "yes" else queryset.exclude(shared)
 
 
 @admin.register(Upload)
@@ -23,9 +43,9 @@ class UploadAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_display_links = ["thumbnail", "filename"]
-    list_filter = ["status", "review", "content_type", ("created_at", admin.DateFieldListFilter)]
+    list_filter = ["status", "review", "content_type", ("created_at", admin.DateFieldListFilter), SharedFileFilter]
     list_select_related = ["owner"]
-    search_fields = ["filename", f"owner__{get_user_model().USERNAME_FIELD}"]
+    search_fields = ["filename", f"owner__{get_user_model().USERNAME_FIELD}", "=sha256"]
     date_hierarchy = "created_at"
     actions = ["approve", "reject"]
     fields = [
@@ -42,6 +62,7 @@ class UploadAdmin(admin.ModelAdmin):
         "width",
         "height",
         "etag",
+        "sha256",
         "key",
         "created_at",
         "expires_at",

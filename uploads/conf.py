@@ -43,6 +43,8 @@ DEFAULTS = {
     "MAX_PIXELS": 50_000_000,
     # Seconds after a policy expires before the clean-up treats its upload as abandoned.
     "CLEANUP_GRACE": 3600,
+    # Whether the create call must carry the file's SHA-256 (base64), which the policy then pins.
+    "REQUIRE_CHECKSUM": False,
     # Per-user limits on the create call; None switches one off. Answered with 429 and Retry-After.
     "MAX_PENDING": None,  # uploads started but not completed, cancelled or expired
     "UPLOADS_PER_HOUR": None,  # counted in Django's cache by django-ratelimit

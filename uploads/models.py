@@ -29,6 +29,9 @@ class Upload(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PENDING)
     failure_reason = models.TextField(_("failure reason"), blank=True)
     etag = models.CharField(_("ETag"), max_length=100, blank=True)
+    sha256 = models.CharField(
+        _("SHA-256"), max_length=44, blank=True, help_text=_("Base64 digest pinned in the policy; S3 refused any other bytes.")
+    )
     width = models.PositiveIntegerField(_("width"), null=True, blank=True)
     height = models.PositiveIntegerField(_("height"), null=True, blank=True)
     review = models.CharField(_("review"), max_length=16, choices=Review, default=Review.UNREVIEWED)
@@ -54,6 +57,7 @@ class Upload(models.Model):
             models.Index(fields=["status", "-created_at"], name="uploads_status_created"),
             models.Index(fields=["content_type"], name="uploads_type"),
             models.Index(fields=["review"], name="uploads_review"),
+            models.Index(fields=["sha256"], name="uploads_sha256"),
         ]
 
     def __str__(self):

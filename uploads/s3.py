@@ -74,9 +74,10 @@ class ObjectHead:
     size: int
     content_type: str
     etag: str
+    sha256: str = ""
 
 
-def presign_post(key, *, content_type, size, expires, now=None):
+def presign_post(key, *, content_type, size, expires, sha256="", now=None):
     """A POST policy for exactly this key, type and byte count; S3 refuses anything else.
 
     The same fields and policy as boto3's ``generate_presigned_post``, signed here with a
@@ -89,16 +90,20 @@ def presign_post(key, *, content_type, size, expires, now=None):
     credentials = _credentials(s3)
     region = s3.meta.region_name
     day, timestamp = now.strftime("%Y%m%d"), now.strftime("%Y%m%dT%H%M%SZ")
-    fields = {
-        "Content-Type": content_type,
+    fields = {"Content-Type": content_type}
+    pinned = [{"Content-Type": content_type}, ["content-length-range", size, size]]
+    if sha256:
+        # S3 computes the digest of what arrives and refuses the upload (BadDigest) if it differs.
+        fields |= {"x-amz-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": sha256}
+        pinned += [{"x-amz-checksum-algorithm": "SHA256"}, {"x-amz-checksum-sha256": sha256}]
+    fields |= {
         "key": key,
         "x-amz-algorithm": "AWS4-HMAC-SHA256",
         "x-amz-credential": f"{credentials.access_key}/{day}/{region}/s3/aws4_request",
         "x-amz-date": timestamp,
     }
     conditions = [
-        {"Content-Type": content_type},
-        ["content-length-range", size, size],
+        *pinned,
         {"bucket": store.bucket_name},
         {"key": key},
         {"x-amz-algorithm": fields["x-amz-algorithm"]},
@@ -189,10 +194,15 @@ def _get_base(storage_instance):
 
 
 def head(key):
-    """Size, type and ETag of an object; ``ObjectMissing`` if it is not there."""
+    """Size, type, ETag and stored SHA-256 of an object; ``ObjectMissing`` if it is not there."""
     with _storage_errors():
-        reply = client().head_object(Bucket=bucket_name(), Key=key)
-    return ObjectHead(size=reply["ContentLength"], content_type=reply.get("ContentType", ""), etag=reply["ETag"].strip('"'))
+        reply = client().head_object(Bucket=bucket_name(), Key=key, ChecksumMode="ENABLED")
+    return ObjectHead(
+        size=reply["ContentLength"],
+        content_type=reply.get("ContentType", ""),
+        etag=reply["ETag"].strip('"'),
+        sha256=reply.get("ChecksumSHA256", ""),
+    )
 
 
 def read_start(key, nbytes):

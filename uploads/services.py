@@ -18,19 +18,39 @@ LARGER_READ = 16
 
 
 def create_upload(owner, declared):
-    """Record a pending upload and sign a POST policy for exactly its key, type and size."""
+    """Record a pending upload and sign a POST policy for exactly its key, type, size (and digest)."""
     expires = conf.get("EXPIRES")
     row = Upload(
         owner=owner,
         filename=keys.display_name(declared.filename),
         content_type=declared.content_type,
         size=declared.size,
+        sha256=declared.sha256,
         expires_at=timezone.now() + datetime.timedelta(seconds=expires),
     )
     row.key = keys.build_key(owner.pk, declared.filename, declared.content_type, token=row.id)
-    policy = s3.presign_post(row.key, content_type=row.content_type, size=row.size, expires=expires)
+    policy = s3.presign_post(
+        row.key, content_type=row.content_type, size=row.size, expires=expires, sha256=row.sha256
+    )
     row.save(force_insert=True)
     return row, policy
+
+
+def already_uploaded(owner, declared):
+    """The owner's verified upload of exactly these bytes, if there is one (needs a digest)."""
+    if not declared.sha256:
+        return None
+    return (
+        Upload.objects.filter(
+            owner=owner,
+            status=Upload.Status.UPLOADED,
+            sha256=declared.sha256,
+            size=declared.size,
+            content_type=declared.content_type,
+        )
+        .order_by("created_at")
+        .first()
+    )
 
 
 def owned(owner, upload_id, *, for_update=False):
@@ -80,12 +100,18 @@ def _verify_and_record(row):
 def _verify(row):
     """One ranged GET gives the size, type, ETag and first bytes, whatever the file's size.
 
-    Only an image whose header runs past the first window costs a second, larger read,
-    pinned to the ETag of the first so both reads see the same object.
+    A declared digest costs a HEAD first (the stored SHA-256 comes only with it). Only an image
+    whose header runs past the first window costs one more, larger read, pinned to the ETag seen.
     """
-    declared = verify.Declared(filename=row.filename, content_type=row.content_type, size=row.size)
+    declared = verify.Declared(row.filename, row.content_type, row.size, row.sha256)
     window = min(conf.get("SNIFF_BYTES"), row.size)
-    found, head = s3.read_start(row.key, window)
+    if row.sha256:
+        # A ranged GET does not carry the stored digest: ask for it first, then read that object.
+        found = s3.head(row.key)
+        verify.check_digest(declared, found.sha256)
+        head = s3.read_head(row.key, window, etag=found.etag) if found.size == row.size else b""
+    else:
+        found, head = s3.read_start(row.key, window)
     check = functools.partial(verify.check_object, declared, size=found.size, content_type=found.content_type)
     try:
         return found.etag, check(head=head)

@@ -1,5 +1,6 @@
 """The rules a request and a stored object must pass. Pure functions: no I/O, no models."""
 
+import base64
 import io
 import warnings
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ class Declared:
     filename: str
     content_type: str
     size: int
+    sha256: str = ""
 
 
 class HeaderIncomplete(VerificationFailed):
@@ -96,7 +98,23 @@ def check_request(data):
         names = ", ".join(type_name(t) for t in allowed)
         shown = content_type or "an unknown type"
         raise UnsupportedType(f"Files of type {shown} are not accepted; upload {names}.", field="content_type")
-    return Declared(filename=filename, content_type=content_type, size=size)
+    return Declared(filename=filename, content_type=content_type, size=size, sha256=_checked_digest(data.get("sha256")))
+
+
+def _checked_digest(value):
+    if value is None or value == "":
+        if conf.get("REQUIRE_CHECKSUM"):
+            raise InvalidField(
+                "The field 'sha256' is required: the file's SHA-256 digest, base64-encoded.", field="sha256"
+            )
+        return ""
+    try:
+        valid = isinstance(value, str) and len(base64.b64decode(value, validate=True)) == 32
+    except ValueError:
+        valid = False
+    if not valid:
+        raise InvalidField("The field 'sha256' must be a SHA-256 digest, base64-encoded (44 characters).", field="sha256")
+    return value
 
 
 def sniff_type(head):
@@ -118,6 +136,12 @@ def _is_avif_ftyp(head):
     box_size = int.from_bytes(head[:4], "big")
     brands = [head[8:12]] + [head[at : at + 4] for at in range(16, min(box_size, len(head)) - 3, 4)]
     return b"avif" in brands or b"avis" in brands
+
+
+def check_digest(declared, stored):
+    """S3 refused other bytes already; this confirms that the object is the one that was pinned."""
+    if declared.sha256 and stored != declared.sha256:
+        raise VerificationFailed("The stored file's SHA-256 digest is not the one declared.")
 
 
 def check_object(declared, *, size, content_type, head, final=False):

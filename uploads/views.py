@@ -107,6 +107,9 @@ def not_found(request, path=""):
 
 def _create(request):
     declared = verify.check_request(_json_body(request))
+    if existing := services.already_uploaded(request.user, declared):
+        # The same bytes are already verified for this user: no second copy, no upload needed.
+        return JsonResponse({**upload_json(existing), "duplicate": True, "upload": None})
     limits.check(request, declared)
     row, policy = services.create_upload(request.user, declared)
     reply = {
@@ -116,6 +119,7 @@ def _create(request):
         "upload": {"url": policy["url"], "fields": policy["fields"]},
         "expires_at": row.expires_at.isoformat(),
         "max_size": conf.get("MAX_SIZE"),
+        "duplicate": False,
     }
     return JsonResponse(reply, status=HTTPStatus.CREATED)
 
@@ -169,6 +173,7 @@ def upload_json(row):
         "size": row.size,
         "key": row.key,
         "etag": row.etag,
+        "sha256": row.sha256,
         "width": row.width,
         "height": row.height,
         "url": services.view_url(row),
