@@ -97,6 +97,8 @@ if DEBUG and not env("CACHE_URL", default=""):
 UPLOADS = {
     "MAX_SIZE": 10 * 2**20,
     "EXPIRES": 600,
+    # The page sends every file's SHA-256; S3 then refuses any other bytes.
+    "REQUIRE_CHECKSUM": True,
     # Per-seller limits (the app's defaults switch them off).
     "MAX_PENDING": 20,
     "UPLOADS_PER_HOUR": 300,

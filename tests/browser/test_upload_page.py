@@ -1,5 +1,8 @@
 """A seller uploads through the real page in Chromium, straight to SeaweedFS; staff see it in the admin."""
 
+import base64
+import hashlib
+
 import pytest
 from playwright.sync_api import expect
 
@@ -110,17 +113,37 @@ def test_staff_see_the_uploads_in_the_admin(page, steps, make_user, s3, tmp_path
     steps.shot("admin-changelist")
 
 
-def test_a_file_that_failed_on_the_way_to_s3_can_be_retried_without_reloading(seller_page, steps, tmp_path, s3):
+def test_a_dropped_connection_to_s3_is_retried_by_itself_and_says_so(seller_page, steps, tmp_path, s3):
     page = seller_page
-    path = tmp_path / "chair.jpg"
+    path = tmp_path / "stool.jpg"
     path.write_bytes(image_bytes("image/jpeg", 200, 150))
-    # The first POST to S3 dies as a dropped connection would; the next goes through.
     page.route("**/test-uploads", lambda route: route.abort("connectionreset"), times=1)
 
     page.get_by_label("Choose images").set_input_files(path)
 
+    row = page.get_by_role("listitem").filter(has_text="stool.jpg")
+    expect(row.get_by_role("status")).to_have_text(
+        "Could not reach the file storage. Check your connection and try again. Retrying in 1 s…"
+    )
+    steps.shot("retrying")
+    expect(row.get_by_role("status")).to_have_text("Uploaded")
+    steps.shot("recovered")
+    assert sorted(Upload.objects.values_list("status", flat=True)) == ["deleted", "uploaded"]
+
+
+def test_a_file_that_keeps_failing_on_the_way_to_s3_can_be_retried_without_reloading(seller_page, steps, tmp_path, s3):
+    page = seller_page
+    path = tmp_path / "chair.jpg"
+    path.write_bytes(image_bytes("image/jpeg", 200, 150))
+    # S3 stays unreachable through the automatic retries (1 + 2 + 4 s), then comes back.
+    page.route("**/test-uploads", lambda route: route.abort("connectionreset"), times=4)
+
+    page.get_by_label("Choose images").set_input_files(path)
+
     row = page.get_by_role("listitem").filter(has_text="chair.jpg")
-    expect(row.get_by_role("alert")).to_have_text("Could not reach the file storage. Check your connection and try again.")
+    expect(row.get_by_role("alert")).to_have_text(
+        "Could not reach the file storage. Check your connection and try again.", timeout=20_000
+    )
     steps.shot("network-failure")
     row.get_by_role("button", name="Retry").click()
 
@@ -128,7 +151,27 @@ def test_a_file_that_failed_on_the_way_to_s3_can_be_retried_without_reloading(se
     expect(row.get_by_role("img", name="chair.jpg")).to_be_visible()
     steps.shot("retried")
     statuses = sorted(Upload.objects.values_list("status", flat=True))
-    assert statuses == ["deleted", "uploaded"]  # the abandoned first attempt was cancelled
+    assert statuses == ["deleted"] * 4 + ["uploaded"]  # each abandoned attempt was cancelled
+
+
+def test_the_same_image_again_is_recognised_and_not_uploaded_twice(seller_page, steps, tmp_path, s3):
+    page = seller_page
+    path = tmp_path / "vase.png"
+    path.write_bytes(image_bytes("image/png", 120, 90))
+    page.get_by_label("Choose images").set_input_files(path)
+    expect(page.get_by_role("listitem").filter(has_text="vase.png").get_by_role("status")).to_have_text("Uploaded")
+
+    page.get_by_label("Choose images").set_input_files(path)
+
+    second = page.get_by_role("listitem").filter(has_text="vase.png").nth(1)
+    expect(second.get_by_role("status")).to_have_text("Already uploaded")
+    steps.shot("duplicate")
+    upload = Upload.objects.get()
+    assert (upload.status, upload.sha256) == ("uploaded", hashed(path.read_bytes()))
+
+
+def hashed(data):
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
 def test_cancel_stops_an_upload_and_removes_its_pending_row(seller_page, steps, tmp_path, s3):

@@ -2,13 +2,17 @@ import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 
 import {
+  AUTO_RETRIES,
   apiErrorMessage,
+  backoffDelay,
   createQueue,
   fillUrl,
   formatSize,
   isRetryable,
   parseS3Error,
   s3ErrorMessage,
+  sha256Base64,
+  toBase64,
 } from "../../uploads/static/uploads/uploader.js"
 
 const MB = 2 ** 20
@@ -377,5 +381,25 @@ describe("fillUrl", () => {
 
   test("escapes an id that is not URL-safe", () => {
     assert.equal(fillUrl("/u/{id}/", "a/b?c"), "/u/a%2Fb%3Fc/")
+  })
+})
+
+describe("automatic retries", () => {
+  test("wait 1 s, 2 s, 4 s, then never more than 8 s", () => {
+    assert.deepEqual([0, 1, 2, 3, 4].map(backoffDelay), [1000, 2000, 4000, 8000, 8000])
+  })
+
+  test("stop after three, leaving the file to the user's Retry", () => {
+    assert.equal(AUTO_RETRIES, 3)
+  })
+})
+
+describe("the file's digest", () => {
+  test("is the SHA-256 of its bytes in base64, as S3 writes it", async () => {
+    assert.equal(await sha256Base64(new Blob(["hello"])), "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=")
+  })
+
+  test("encodes bytes to base64", () => {
+    assert.equal(toBase64(new Uint8Array([0, 255, 16]).buffer), "AP8Q")
   })
 })

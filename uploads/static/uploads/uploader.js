@@ -31,6 +31,53 @@ export function fillUrl(template, id) {
   return template.replaceAll("{id}", encodeURIComponent(id))
 }
 
+/** Milliseconds to wait before automatic retry number `attempt` (0-based): 1 s, 2 s, 4 s, at most 8 s. */
+export function backoffDelay(attempt) {
+  return Math.min(1000 * 2 ** attempt, 8000)
+}
+
+/** Automatic retries of a transient failure before the file waits for the user's Retry. */
+export const AUTO_RETRIES = 3
+
+/** Base64 of bytes, as S3 writes checksums. */
+export function toBase64(buffer) {
+  let binary = ""
+  for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte)
+  return btoa(binary)
+}
+
+// Runs in a worker, so hashing a large file never blocks the page.
+const DIGEST_WORKER = `self.onmessage = async (event) => {
+  try {
+    self.postMessage({ digest: await crypto.subtle.digest("SHA-256", await event.data.arrayBuffer()) })
+  } catch (error) {
+    self.postMessage({ error: String(error) })
+  }
+}`
+
+/**
+ * The file's SHA-256, base64-encoded, or "" where the browser cannot compute it (crypto.subtle
+ * exists only on https and localhost pages). The server then decides whether that is allowed.
+ */
+export async function sha256Base64(blob) {
+  if (!globalThis.crypto?.subtle) return ""
+  if (typeof Worker === "undefined") return toBase64(await crypto.subtle.digest("SHA-256", await blob.arrayBuffer()))
+  const url = URL.createObjectURL(new Blob([DIGEST_WORKER], { type: "text/javascript" }))
+  const worker = new Worker(url)
+  try {
+    const reply = await new Promise((resolve, reject) => {
+      worker.onmessage = (event) => resolve(event.data)
+      worker.onerror = (event) => reject(new Error(event.message || "the hashing worker failed"))
+      worker.postMessage(blob)
+    })
+    if (reply.error) throw new Error(reply.error)
+    return toBase64(reply.digest)
+  } finally {
+    worker.terminate()
+    URL.revokeObjectURL(url)
+  }
+}
+
 /** The Code and Message of an S3 XML error body; empty strings when absent. */
 export function parseS3Error(xmlText) {
   const xml = typeof xmlText === "string" ? xmlText : ""
@@ -203,6 +250,20 @@ function readConfig(root) {
   }
 }
 
+function pause(milliseconds, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, milliseconds)
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer)
+        reject(signal.reason)
+      },
+      { once: true },
+    )
+  })
+}
+
 function h(tag, attributes = {}, text = "") {
   const node = document.createElement(tag)
   for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value)
@@ -293,12 +354,15 @@ export function mount(root) {
 
   async function transfer(row, signal) {
     const { file } = row
+    setStatus(row, "checking", "Checking file…")
+    row.sha256 ??= await sha256Base64(file)
+    signal.throwIfAborted()
     setStatus(row, "uploading", "Uploading… 0 %")
+    const declared = { filename: file.name, content_type: file.type, size: file.size }
+    if (row.sha256) declared.sha256 = row.sha256
     // Not aborted with the attempt: a cancelled create still has to tell us which row to delete.
-    const created = await request(config.createUrl, {
-      method: "POST",
-      json: { filename: file.name, content_type: file.type, size: file.size },
-    })
+    const created = await request(config.createUrl, { method: "POST", json: declared })
+    if (created.duplicate) return created // the same bytes are already verified: nothing to send
     row.id = created.id
     signal.throwIfAborted()
     await sendToStorage(created.upload, file, {
@@ -317,6 +381,20 @@ export function mount(root) {
     return request(fillUrl(config.completeUrl, row.id), { method: "POST", signal })
   }
 
+  async function transferWithRetries(row, signal) {
+    for (let retry = 0; ; retry += 1) {
+      try {
+        return await transfer(row, signal)
+      } catch (error) {
+        if (!(error instanceof UploadFailure) || !error.retryable || retry >= AUTO_RETRIES || signal.aborted) throw error
+        discard(row)
+        const seconds = backoffDelay(retry) / 1000
+        setStatus(row, "retrying", `${error.message} Retrying in ${seconds} s…`)
+        await pause(backoffDelay(retry), signal)
+      }
+    }
+  }
+
   async function start(row) {
     const attempt = new AbortController()
     row.attempt = attempt
@@ -325,7 +403,7 @@ export function mount(root) {
     setStatus(row, "waiting", "Waiting…")
     setActions(row, ["Cancel"])
     try {
-      const upload = await queue.run(() => transfer(row, attempt.signal), { signal: attempt.signal })
+      const upload = await queue.run(() => transferWithRetries(row, attempt.signal), { signal: attempt.signal })
       if (upload.status !== "uploaded" || !upload.url) {
         throw new UploadFailure("The server did not confirm the file; try again.", { code: "not_verified", retryable: true })
       }
@@ -342,7 +420,7 @@ export function mount(root) {
     const { file, li } = row
     row.id = null
     row.progress.value = 100
-    setStatus(row, "done", "Uploaded")
+    setStatus(row, "done", upload.duplicate ? "Already uploaded" : "Uploaded")
     const thumbnail = h("img", { class: "uploader__thumb", alt: file.name, src: upload.url, decoding: "async" })
     li.querySelector(".uploader__thumb").replaceWith(thumbnail)
     const size = formatSize(upload.size ?? file.size)
