@@ -263,3 +263,19 @@ def test_complete_while_s3_is_unreachable_returns_503_and_keeps_the_row_pending(
         }
     }
     assert Upload.objects.get(pk=created["id"]).status == "pending"
+
+
+def test_complete_of_an_upload_the_clean_up_expired_returns_410(api, s3):
+    created = api.create().json()
+    Upload.objects.filter(pk=created["id"]).update(status="expired")
+
+    response = api.complete(created["id"])
+
+    assert response.status_code == 410
+    assert response.json() == {
+        "error": {
+            "code": "upload_expired",
+            "message": "This upload's permission expired before the file arrived; start the upload again.",
+            "field": None,
+        }
+    }

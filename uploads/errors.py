@@ -66,6 +66,12 @@ class ObjectChanged(UploadError):
     default_message = "The file changed in storage while it was being checked; complete it again."
 
 
+class UploadExpired(UploadError):
+    status = HTTPStatus.GONE
+    code = "upload_expired"
+    default_message = "This upload's permission expired before the file arrived; start the upload again."
+
+
 class BodyTooLarge(UploadError):
     status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
     code = "body_too_large"

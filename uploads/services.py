@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from uploads import conf, keys, s3, verify
-from uploads.errors import NotFound, VerificationFailed
+from uploads.errors import NotFound, UploadExpired, VerificationFailed
 from uploads.models import Upload
 from uploads.signals import upload_failed, upload_verified
 
@@ -76,6 +76,8 @@ def complete_upload(owner, upload_id):
             _verify_and_record(row)
     if row.status == Upload.Status.FAILED:
         raise VerificationFailed(row.failure_reason)
+    if row.status == Upload.Status.EXPIRED:
+        raise UploadExpired()
     return row
 
 

@@ -1,0 +1,134 @@
+"""Clean-up of what uploads leave behind, safe to run at any time and as often as wanted.
+
+Two passes, each its own small steps, so an S3 failure part-way leaves every row and object
+consistent and the next run simply carries on:
+
+1. Pending uploads whose policy expired more than ``grace`` ago are settled: verified exactly
+   as ``complete`` would (the browser may have died after S3 took the file), or marked expired
+   when no file arrived. S3 refuses a POST once its policy has expired, so none can come later.
+2. The bucket is listed under the app's prefix a page at a time; an object is deleted when no
+   row points at it and it is older than ``grace`` (an orphan), or when its row is failed,
+   deleted or expired (a leftover). Objects of uploaded and pending rows are never touched.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from uploads import conf, s3, services
+from uploads.errors import ObjectChanged, ObjectMissing, VerificationFailed
+from uploads.models import Upload
+
+VERIFY, EXPIRE, DELETE = "verify", "expire", "delete"
+UPLOADED, FAILED, LEFT_PENDING, NOT_DELETED = "uploaded", "failed", "left pending", "not deleted"
+# Rows that will never point at a wanted object again: nothing moves a row out of these.
+FINISHED = (Upload.Status.FAILED, Upload.Status.DELETED, Upload.Status.EXPIRED)
+ROW_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing the clean-up did, or with ``dry_run`` would do, to one object key.
+
+    ``reason`` is known before acting, so a dry run prints the same; ``outcome`` (``uploaded``,
+    ``failed``, ``left pending``, ``not deleted``) and its ``detail`` only when it really runs
+    and the result is not simply the action itself.
+    """
+
+    kind: str
+    key: str
+    reason: str
+    outcome: str = ""
+    detail: str = ""
+
+    def __str__(self):
+        line = f"{self.kind} {self.key} ({self.reason})"
+        if self.outcome:
+            line += f" -> {self.outcome}"
+        return f"{line}: {self.detail}" if self.detail else line
+
+
+def run(*, now=None, grace=None, dry_run=False, page_size=1000):
+    """Settle abandoned uploads, then delete orphaned and leftover objects; yield each ``Action``.
+
+    ``grace`` is a ``timedelta`` (default: the ``CLEANUP_GRACE`` setting). Raises
+    ``StorageUnavailable`` when S3 stops answering; what was done until then stays done.
+    """
+    now = now or timezone.now()
+    if grace is None:
+        grace = datetime.timedelta(seconds=conf.get("CLEANUP_GRACE"))
+    cutoff = now - grace
+    yield from settle_abandoned(cutoff, dry_run=dry_run)
+    yield from sweep_bucket(cutoff, dry_run=dry_run, page_size=page_size)
+
+
+def settle_abandoned(cutoff, *, dry_run=False):
+    """Verify or expire each pending upload whose policy expired before ``cutoff``."""
+    for row in _abandoned(cutoff):
+        reason = f"upload {row.pk} still pending, policy expired {row.expires_at:%Y-%m-%dT%H:%M:%SZ}"
+        if dry_run:
+            try:
+                s3.head(row.key)
+            except ObjectMissing:
+                yield Action(EXPIRE, row.key, f"{reason}, no file")
+            else:
+                yield Action(VERIFY, row.key, f"{reason}, file found")
+            continue
+        action = _settle(row, reason)
+        if action:
+            yield action
+
+
+def _abandoned(cutoff):
+    # Batches by primary key instead of one open cursor: each row changes while we walk, and
+    # SQLite gives a cursor no isolation from writes on the same connection.
+    rows = (
+        Upload.objects.filter(status=Upload.Status.PENDING, expires_at__lt=cutoff)
+        .select_related("owner")
+        .order_by("pk")
+    )
+    batch = list(rows[:ROW_BATCH])
+    while batch:
+        yield from batch
+        batch = list(rows.filter(pk__gt=batch[-1].pk)[:ROW_BATCH])
+
+
+def _settle(row, reason):
+    # The row stays locked from the check to the change, so a ``complete`` arriving meanwhile
+    # waits and then sees the settled row.
+    with transaction.atomic():
+        if not Upload.objects.select_for_update().filter(pk=row.pk, status=Upload.Status.PENDING).exists():
+            return None  # settled by someone else since we listed it
+        try:
+            verified = services.complete_upload(row.owner, row.pk)
+        except ObjectMissing:
+            Upload.objects.filter(pk=row.pk).update(status=Upload.Status.EXPIRED)
+            return Action(EXPIRE, row.key, f"{reason}, no file")
+        except VerificationFailed as failure:
+            return Action(VERIFY, row.key, f"{reason}, file found", FAILED, f"{failure.message} Object deleted.")
+        except ObjectChanged:
+            changed = "the file changed while it was checked"
+            return Action(VERIFY, row.key, f"{reason}, file found", LEFT_PENDING, changed)
+    return Action(VERIFY, row.key, f"{reason}, file found", UPLOADED, f"{verified.width} × {verified.height}")
+
+
+def sweep_bucket(cutoff, *, dry_run=False, page_size=1000):
+    """Delete objects under the prefix with no row and older than ``cutoff``, or whose row is finished."""
+    for page in s3.list_pages(conf.get("KEY_PREFIX") + "/", page_size=page_size):
+        status_of = dict(Upload.objects.filter(key__in=[item.key for item in page]).values_list("key", "status"))
+        doomed = []
+        for item in page:
+            status = status_of.get(item.key)
+            if status is None and item.last_modified < cutoff:
+                modified = f"{item.last_modified:%Y-%m-%dT%H:%M:%SZ}"
+                doomed.append(Action(DELETE, item.key, f"no upload, last modified {modified}"))
+            elif status in FINISHED:
+                doomed.append(Action(DELETE, item.key, f"upload is {status}"))
+        refused = {} if dry_run else s3.delete_many([action.key for action in doomed])
+        for action in doomed:
+            if action.key in refused:
+                yield Action(action.kind, action.key, action.reason, NOT_DELETED, refused[action.key])
+            else:
+                yield action

@@ -1,0 +1,65 @@
+import datetime
+import logging
+from collections import Counter
+
+from django.core.management.base import BaseCommand, CommandError
+
+from uploads import cleanup, conf
+from uploads.errors import StorageUnavailable
+
+logger = logging.getLogger("uploads")
+
+
+class Command(BaseCommand):
+    help = (
+        "Settle abandoned pending uploads (verify them, or mark them expired) and delete orphaned "
+        "and leftover objects under the app's prefix. Safe to run from cron at any time."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="Print what would be done; change nothing.")
+        parser.add_argument(
+            "--grace",
+            type=int,
+            metavar="SECONDS",
+            help="How long after a policy expires (or an unknown object was written) to leave it alone. "
+            "Default: UPLOADS['CLEANUP_GRACE'].",
+        )
+
+    def handle(self, *args, dry_run, grace, **options):
+        if grace is None:
+            grace = conf.get("CLEANUP_GRACE")
+        if grace < 0:
+            raise CommandError("--grace is a number of seconds, 0 or more.")
+        done = Counter()
+        label = "Clean-up dry run: " if dry_run else "Clean-up: "
+        try:
+            for action in cleanup.run(grace=datetime.timedelta(seconds=grace), dry_run=dry_run):
+                done[action.kind, action.outcome] += 1
+                self.stdout.write(str(action))
+                logger.info("%s%s", label, action)
+        except StorageUnavailable:
+            logger.exception("Clean-up stopped: S3 is not answering.")
+            self.stdout.write(summary(done, dry_run, "Stopped part-way"))
+            raise CommandError("S3 stopped answering part-way; what was done is consistent. Run again to finish.")
+        line = summary(done, dry_run, "Done")
+        self.stdout.write(line)
+        logger.info("%s%s", label, line)
+
+
+def summary(done, dry_run, heading):
+    if dry_run:
+        return (
+            f"{heading} (dry run, nothing changed): would verify {done[cleanup.VERIFY, '']}, "
+            f"expire {done[cleanup.EXPIRE, '']}, delete {objects(done[cleanup.DELETE, ''])}."
+        )
+    line = (
+        f"{heading}: {done[cleanup.VERIFY, cleanup.UPLOADED]} verified, {done[cleanup.VERIFY, cleanup.FAILED]} failed, "
+        f"{done[cleanup.EXPIRE, '']} expired, {objects(done[cleanup.DELETE, ''])} deleted."
+    )
+    left = done[cleanup.VERIFY, cleanup.LEFT_PENDING] + done[cleanup.DELETE, cleanup.NOT_DELETED]
+    return f"{line} {left} left for the next run." if left else line
+
+
+def objects(count):
+    return f"{count} object" if count == 1 else f"{count} objects"
