@@ -13,10 +13,11 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 1
 
 
 def display_name(filename):
-    """The client's file name, kept for people to read: no control or format characters, capped."""
+    """The client's file name, kept for people to read: no control, format or surrogate characters, capped."""
     name = unicodedata.normalize("NFC", str(filename))
-    # Cc are control characters, Cf format ones such as the right-to-left override.
-    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
+    # Cc are control characters, Cf format ones such as the right-to-left override, Cs lone
+    # surrogates (valid in JSON, not encodable in UTF-8).
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
     name = name.strip() or "file"
     if len(name) > MAX_DISPLAY_NAME:
         stem, dot, ext = name.rpartition(".")

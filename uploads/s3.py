@@ -75,6 +75,24 @@ class ObjectHead:
     content_type: str
     etag: str
     sha256: str = ""
+    # Headers stored with the object that our policies never set (see _extras).
+    extra_headers: tuple = ()
+
+
+# Stored headers that would change how a viewer gets the file. Our policies never set them; a
+# store that does not refuse unlisted form fields (SeaweedFS takes these) may have stored them.
+_EXTRA_HEADERS = {
+    "ContentEncoding": "Content-Encoding",
+    "ContentDisposition": "Content-Disposition",
+    "ContentLanguage": "Content-Language",
+    "CacheControl": "Cache-Control",
+    "ExpiresString": "Expires",
+    "WebsiteRedirectLocation": "x-amz-website-redirect-location",
+}
+
+
+def _extras(reply):
+    return tuple(header for field, header in _EXTRA_HEADERS.items() if reply.get(field))
 
 
 def presign_post(key, *, content_type, size, expires, sha256="", now=None):
@@ -202,6 +220,7 @@ def head(key):
         content_type=reply.get("ContentType", ""),
         etag=reply["ETag"].strip('"'),
         sha256=reply.get("ChecksumSHA256", ""),
+        extra_headers=_extras(reply),
     )
 
 
@@ -224,7 +243,9 @@ def read_start(key, nbytes):
             body.close()
     content_range = reply.get("ContentRange", "")
     size = int(content_range.rsplit("/", 1)[1]) if "/" in content_range else reply["ContentLength"]
-    found = ObjectHead(size=size, content_type=reply.get("ContentType", ""), etag=reply["ETag"].strip('"'))
+    found = ObjectHead(
+        size=size, content_type=reply.get("ContentType", ""), etag=reply["ETag"].strip('"'), extra_headers=_extras(reply)
+    )
     return found, data
 
 

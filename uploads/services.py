@@ -114,7 +114,13 @@ def _verify(row):
         head = s3.read_head(row.key, window, etag=found.etag) if found.size == row.size else b""
     else:
         found, head = s3.read_start(row.key, window)
-    check = functools.partial(verify.check_object, declared, size=found.size, content_type=found.content_type)
+    check = functools.partial(
+        verify.check_object,
+        declared,
+        size=found.size,
+        content_type=found.content_type,
+        extra_headers=found.extra_headers,
+    )
     try:
         return found.etag, check(head=head)
     except verify.HeaderIncomplete:

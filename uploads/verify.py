@@ -2,6 +2,7 @@
 
 import base64
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -117,6 +118,11 @@ def _checked_digest(value):
     return value
 
 
+# Markup that makes a file a polyglot: an image to a decoder, a page to a browser that sniffs it.
+# Seven or more fixed ASCII bytes almost never occur by chance in compressed image data.
+_MARKUP = re.compile(rb"<(script|html|!doctype|svg|iframe|object|embed|body|\?xml)[\s>/]", re.IGNORECASE)
+
+
 def sniff_type(head):
     """The image type that the first bytes announce, or None."""
     if head.startswith(b"\xff\xd8\xff"):
@@ -144,7 +150,7 @@ def check_digest(declared, stored):
         raise VerificationFailed("The stored file's SHA-256 digest is not the one declared.")
 
 
-def check_object(declared, *, size, content_type, head, final=False):
+def check_object(declared, *, size, content_type, head, final=False, extra_headers=()):
     """Check a stored object against what was signed; return its dimensions or raise VerificationFailed.
 
     ``size`` and ``content_type`` come from S3's HEAD, ``head`` is the object's first bytes: when
@@ -156,10 +162,17 @@ def check_object(declared, *, size, content_type, head, final=False):
         raise VerificationFailed(f"The stored file is {size} bytes, but {declared.size} bytes were declared.")
     if content_type != declared.content_type:
         raise VerificationFailed(f"The stored file has type {content_type}, but {declared.content_type} was declared.")
+    if extra_headers:
+        raise VerificationFailed(
+            f"The file was stored with headers the upload did not allow ({', '.join(extra_headers)})."
+        )
     found = sniff_type(head)
     if found != declared.content_type:
         what = f"{_a(type_name(found))} image" if found else "not an image we accept"
         raise VerificationFailed(f"The file is not {_a(expected)} image: its contents show it is {what}.")
+    if markup := _MARKUP.search(head):
+        tag = markup.group(1).decode("ascii").lower()
+        raise VerificationFailed(f"The file is {_a(expected)} image with web page markup (<{tag}>) hidden in it.")
     whole = len(head) >= size
     width, height = _dimensions(head, declared.content_type, whole=whole, final=final or whole)
     return ImageInfo(content_type=declared.content_type, width=width, height=height)
