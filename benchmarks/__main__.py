@@ -147,6 +147,7 @@ def main(argv=None):
     name = "quick" if args.quick else "full"
     report.write_json(figures, args.out / f"{name}.json", quick=args.quick)
     report.write_chart(figures, args.out / f"{name}.png")
+    (args.out / f"{name}.md").write_text(report.markdown(figures))
     print(f"\nWrote {args.out / (name + '.json')} and {args.out / (name + '.png')} in {time.monotonic() - started:.0f} s.")
 
 

@@ -1,7 +1,6 @@
 """Upload throughput through the real page in Chromium against a plain HTTP client that POSTs the
 same files with policies from the same API, to the same SeaweedFS, at the same parallelism."""
 
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -10,24 +9,15 @@ from playwright.sync_api import sync_playwright
 
 from benchmarks.environment import PASSWORD
 from benchmarks.stats import Figure, Stat
+from project import chromium
 from uploads import conf
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 
 
 class Browser:
     def __init__(self, base_url):
-        executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
         self._playwright = sync_playwright().start()
-        self.browser = self._playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        self.browser = self._playwright.chromium.launch(executable_path=chromium.executable(), args=chromium.ARGS)
         self.base_url = base_url
 
     def logged_in_page(self, username="seller"):

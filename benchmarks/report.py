@@ -25,6 +25,17 @@ def table(figures):
     return "\n".join(lines)
 
 
+def markdown(figures):
+    """The same table in Markdown, for the README."""
+    lines = ["| figure | ours | reference | ratio | target | met |", "| --- | --- | --- | --- | --- | --- |"]
+    for f in figures:
+        reference = f"{f.reference} ({f.reference_name})" if f.reference else ""
+        ratio = f"{f.ratio:.2f}" if f.ratio is not None else ""
+        met = {True: "yes", False: "**no**", None: ""}[f.met]
+        lines.append(f"| {f.name} | {f.ours} | {reference} | {ratio} | {f.target} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
 def machine():
     return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
 

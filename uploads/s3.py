@@ -103,11 +103,8 @@ def presign_post(key, *, content_type, size, expires, sha256="", now=None):
     every call, which was most of the cost of the create call.
     """
     now = now or datetime.now(timezone.utc)
-    store = storage()
-    s3 = store.connection.meta.client
-    credentials = _credentials(s3)
-    region = s3.meta.region_name
-    day, timestamp = now.strftime("%Y%m%d"), now.strftime("%Y%m%dT%H%M%SZ")
+    signer = _signer(now)
+    credentials, timestamp = signer.credentials, signer.timestamp
     fields = {"Content-Type": content_type}
     pinned = [{"Content-Type": content_type}, ["content-length-range", size, size]]
     if sha256:
@@ -117,12 +114,12 @@ def presign_post(key, *, content_type, size, expires, sha256="", now=None):
     fields |= {
         "key": key,
         "x-amz-algorithm": "AWS4-HMAC-SHA256",
-        "x-amz-credential": f"{credentials.access_key}/{day}/{region}/s3/aws4_request",
+        "x-amz-credential": f"{credentials.access_key}/{signer.scope}",
         "x-amz-date": timestamp,
     }
     conditions = [
         *pinned,
-        {"bucket": store.bucket_name},
+        {"bucket": signer.store.bucket_name},
         {"key": key},
         {"x-amz-algorithm": fields["x-amz-algorithm"]},
         {"x-amz-credential": fields["x-amz-credential"]},
@@ -134,9 +131,37 @@ def presign_post(key, *, content_type, size, expires, sha256="", now=None):
     expiration = (now + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")
     policy = base64.b64encode(json.dumps({"expiration": expiration, "conditions": conditions}).encode()).decode()
     fields["policy"] = policy
-    signing_key = _signing_key(credentials.secret_key, day, region)
-    fields["x-amz-signature"] = hmac.new(signing_key, policy.encode(), hashlib.sha256).hexdigest()
-    return {"url": _post_url(store), "fields": fields}
+    fields["x-amz-signature"] = signer.sign(policy)
+    return {"url": _post_url(signer.store), "fields": fields}
+
+
+@dataclass(frozen=True)
+class _Signer:
+    """SigV4 for one moment: the storage, its current credentials, the scope and the day's key."""
+
+    store: S3Storage
+    credentials: object
+    timestamp: str
+    scope: str
+    key: bytes
+
+    def sign(self, text):
+        return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def _signer(now):
+    store = storage()
+    s3 = store.connection.meta.client
+    credentials = _credentials(s3)
+    region = s3.meta.region_name
+    day = now.strftime("%Y%m%d")
+    return _Signer(
+        store=store,
+        credentials=credentials,
+        timestamp=now.strftime("%Y%m%dT%H%M%SZ"),
+        scope=f"{day}/{region}/s3/aws4_request",
+        key=_signing_key(credentials.secret_key, day, region),
+    )
 
 
 def _credentials(s3):
@@ -168,13 +193,9 @@ def presign_get(key, *, content_type, filename, expires, now=None):
     and the admin sign one per row, and boto3 spends most of its time resolving the endpoint.
     """
     now = now or datetime.now(timezone.utc)
-    store = storage()
-    s3 = store.connection.meta.client
-    credentials = _credentials(s3)
-    region = s3.meta.region_name
-    day, timestamp = now.strftime("%Y%m%d"), now.strftime("%Y%m%dT%H%M%SZ")
-    scope = f"{day}/{region}/s3/aws4_request"
-    base = _get_base(store)
+    signer = _signer(now)
+    credentials, timestamp, scope = signer.credentials, signer.timestamp, signer.scope
+    base = _get_base(signer.store)
     path = base.path + quote(key, safe="/~")
     params = {
         "response-content-type": content_type,
@@ -193,8 +214,7 @@ def presign_get(key, *, content_type, filename, expires, now=None):
     string_to_sign = (
         f"AWS4-HMAC-SHA256\n{timestamp}\n{scope}\n{hashlib.sha256(canonical_request.encode()).hexdigest()}"
     )
-    signature = hmac.new(_signing_key(credentials.secret_key, day, region), string_to_sign.encode(), hashlib.sha256)
-    return f"{base.scheme}://{base.netloc}{path}?{query}&X-Amz-Signature={signature.hexdigest()}"
+    return f"{base.scheme}://{base.netloc}{path}?{query}&X-Amz-Signature={signer.sign(string_to_sign)}"
 
 
 def _encode(value):

@@ -1,20 +1,11 @@
-import os
 import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
 
+from project import chromium
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 RESULTS = Path(__file__).resolve().parents[2] / "test-results"
 
 
@@ -30,11 +21,11 @@ def allow_orm_beside_playwright():
 
 @pytest.fixture(scope="session")
 def browser():
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    executable = chromium.executable()
     if not Path(executable).exists():
         pytest.fail(f"Chromium not found at {executable}: install Debian's chromium or set CHROMIUM_PATH.")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=chromium.ARGS)
         yield browser
         browser.close()
 
