@@ -6,6 +6,7 @@ import requests
 from tests.conftest import ApiClient
 from tests.images import image_bytes
 from uploads.models import Upload
+from uploads.signals import upload_deleted
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +99,20 @@ def test_delete_of_another_users_upload_returns_404_and_keeps_the_object(api, up
 
     assert response.status_code == 404
     assert s3.list_objects_v2(Bucket="test-uploads", Prefix=created["key"])["KeyCount"] == 1
+
+
+def test_delete_tells_the_project_through_the_upload_deleted_signal(api, uploaded, django_capture_on_commit_callbacks):
+    created = uploaded()
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append((instance.pk, instance.status))
+
+    upload_deleted.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            api.delete(f"/uploads/api/uploads/{created['id']}/")
+    finally:
+        upload_deleted.disconnect(receiver)
+
+    assert [(str(pk), status) for pk, status in seen] == [(created["id"], "deleted")]

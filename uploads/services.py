@@ -10,7 +10,7 @@ from django.utils import timezone
 from uploads import conf, keys, s3, verify
 from uploads.errors import NotFound, UploadExpired, VerificationFailed
 from uploads.models import Upload
-from uploads.signals import upload_failed, upload_verified
+from uploads.signals import upload_deleted, upload_failed, upload_verified
 
 logger = logging.getLogger("uploads")
 # How much more than SNIFF_BYTES to read, once, when an image's header runs past the first window.
@@ -138,6 +138,7 @@ def delete_upload(owner, upload_id):
         row = owned(owner, upload_id, for_update=True)
         row.status = Upload.Status.DELETED
         row.save(update_fields=["status"])
+        transaction.on_commit(lambda: upload_deleted.send(Upload, instance=row))
     s3.delete(row.key)
     return row
 

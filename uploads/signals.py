@@ -4,3 +4,4 @@ from django.dispatch import Signal
 
 upload_verified = Signal()
 upload_failed = Signal()
+upload_deleted = Signal()

@@ -216,3 +216,27 @@ def wait_for(read, expected, page, seconds=5):
             return True
         page.wait_for_timeout(100)
     return read() == expected
+
+
+def test_the_uploader_tells_the_page_what_happens_through_bubbling_events(seller_page, tmp_path, s3):
+    page = seller_page
+    page.evaluate(
+        """() => {
+          window.seen = []
+          for (const type of ["uploads:added", "uploads:progress", "uploads:verified", "uploads:error"]) {
+            document.addEventListener(type, (event) => window.seen.push([type, event.detail.file.name]))
+          }
+        }"""
+    )
+    path = tmp_path / "desk.jpg"
+    path.write_bytes(image_bytes("image/jpeg", 300, 200))
+
+    page.get_by_label("Choose images").set_input_files(path)
+    expect(page.get_by_role("status")).to_have_text("Uploaded")
+
+    seen = page.evaluate("window.seen")
+    types = [event for event, name in seen if name == "desk.jpg"]
+    assert types[0] == "uploads:added"
+    assert "uploads:progress" in types
+    assert types[-1] == "uploads:verified"
+    assert "uploads:error" not in types

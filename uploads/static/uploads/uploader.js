@@ -427,7 +427,7 @@ export function mount(root) {
     const details = upload.width && upload.height ? `${upload.width} × ${upload.height} · ${size}` : size
     row.status.after(h("p", { class: "uploader__details" }, details))
     setActions(row, [])
-    emit("done", { file, upload })
+    emit("verified", { file, upload })
   }
 
   function fail(row, error) {
