@@ -31,6 +31,7 @@ def test_complete_verifies_a_real_image_and_records_its_dimensions(api, s3, cont
     assert response.json() == {
         "id": created["id"],
         "status": "uploaded",
+        "profile": "default",
         "filename": "photo.img",
         "content_type": content_type,
         "size": len(data),
@@ -41,6 +42,7 @@ def test_complete_verifies_a_real_image_and_records_its_dimensions(api, s3, cont
         "height": size[1],
         "url": Matches(rf"{s3.meta.endpoint_url}/test-uploads/{created['key']}\?.*X-Amz-Signature=.*"),
         "failure_reason": "",
+        "review": "unreviewed",
         "created_at": ISO_TIME,
         "verified_at": ISO_TIME,
     }

@@ -24,6 +24,7 @@ def test_uploader_renders_urls_limits_and_the_module(settings):
         '     data-detail-url="/uploads/api/uploads/{id}/"\n'
         '     data-complete-url="/uploads/api/uploads/{id}/complete/"\n'
         f'     data-csrf-token="{token}"\n'
+        '     data-profile="default"\n'
         '     data-max-size="5242880"\n'
         '     data-accept="image/jpeg,image/webp"\n'
         '     data-parallel="4">\n'

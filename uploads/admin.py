@@ -36,6 +36,7 @@ class UploadAdmin(admin.ModelAdmin):
         "filename",
         "owner",
         "status",
+        "failure_reason",
         "review",
         "human_size",
         "content_type",
@@ -43,7 +44,7 @@ class UploadAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_display_links = ["thumbnail", "filename"]
-    list_filter = ["status", "review", "content_type", ("created_at", admin.DateFieldListFilter), SharedFileFilter]
+    list_filter = ["status", "review", "profile", "content_type", ("created_at", admin.DateFieldListFilter), SharedFileFilter]
     list_select_related = ["owner"]
     search_fields = ["filename", f"owner__{get_user_model().USERNAME_FIELD}", "=sha256"]
     date_hierarchy = "created_at"
@@ -57,8 +58,9 @@ class UploadAdmin(admin.ModelAdmin):
         "review",
         "reviewed_by",
         "reviewed_at",
+        "profile",
         "content_type",
-        "size",
+        "human_size",
         "width",
         "height",
         "etag",
@@ -73,6 +75,10 @@ class UploadAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         # Rows are made only by the API, after S3 has the file.
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # The list keeps "change" for the approve and reject actions; one upload's page is view-only.
+        return obj is None and super().has_change_permission(request)
 
     @admin.display(description=_("preview"))
     def thumbnail(self, row):

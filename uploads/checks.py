@@ -41,6 +41,56 @@ def _is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _positive(value):
+    return _is_int(value) and value >= 1
+
+
+# What each profile key must be, as (test, rule said in the message).
+_PROFILE_RULES = {
+    "ALLOWED_TYPES": (
+        lambda v: isinstance(v, (list, tuple)) and v and all(t in conf.VERIFIABLE_TYPES for t in v),
+        f"a non-empty list from {', '.join(conf.VERIFIABLE_TYPES)}",
+    ),
+    "MAX_SIZE": (lambda v: _positive(v) and v <= S3_POST_LIMIT, "a number of bytes from 1 to 5 GB"),
+    "EXPIRES": (lambda v: _positive(v) and v <= MAX_EXPIRES, f"a whole number of seconds from 1 to {MAX_EXPIRES}"),
+    "KEY_PREFIX": (lambda v: isinstance(v, str) and _SAFE_PREFIX.match(v), "path segments of letters, digits, '-', '_'"),
+    "PERMISSION": (lambda v: v is None or isinstance(v, str) or callable(v), "None, 'app.codename' or a callable"),
+    **{name: (_positive, "a positive whole number") for name in ("MIN_WIDTH", "MIN_HEIGHT", "MAX_WIDTH", "MAX_HEIGHT", "MAX_PIXELS")},
+}
+
+
+def _profile_errors(profiles):
+    if not isinstance(profiles, dict):
+        return [
+            Error(
+                "UPLOADS['PROFILES'] must be a dict of profile names to dicts.",
+                hint='For example {"avatar": {"MAX_SIZE": 2 * 2**20}}.',
+                id="uploads.E028",
+            )
+        ]
+    errors = []
+    for name, overrides in profiles.items():
+        where = f"UPLOADS['PROFILES'][{name!r}]"
+        if not isinstance(name, str) or not isinstance(overrides, dict):
+            errors.append(Error(f"{where} must be a dict of settings.", hint="", id="uploads.E028"))
+            continue
+        for key in sorted(set(overrides) - set(conf.PROFILE_KEYS)):
+            errors.append(
+                Error(
+                    f"{where} has {key!r}, which a profile cannot set.",
+                    hint=f"A profile can set: {', '.join(conf.PROFILE_KEYS)}.",
+                    id="uploads.E029",
+                )
+            )
+        for key, value in overrides.items():
+            test, rule = _PROFILE_RULES.get(key, (lambda v: True, ""))
+            if not test(value):
+                errors.append(Error(f"{where}[{key!r}] must be {rule}.", hint="", id="uploads.E030"))
+    for error in errors:
+        error.hint = error.hint or "Each profile overrides the top-level UPLOADS settings for its own uploads."
+    return errors
+
+
 @register()
 def check_settings(app_configs, **kwargs):
     user = conf.user_settings()
@@ -56,6 +106,8 @@ def check_settings(app_configs, **kwargs):
                 id="uploads.E002",
             )
         )
+
+    errors += _profile_errors(conf.get("PROFILES"))
 
     max_size = conf.get("MAX_SIZE")
     if not _is_int(max_size) or max_size < 1:

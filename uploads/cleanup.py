@@ -114,9 +114,18 @@ def _settle(row, reason):
     return Action(VERIFY, row.key, f"{reason}, file found", UPLOADED, f"{verified.width} × {verified.height}")
 
 
+def _prefixes():
+    """Every profile's key prefix, each listed once (a prefix inside another is already covered)."""
+    kept = []
+    for prefix in sorted({conf.get("KEY_PREFIX", profile) + "/" for profile in conf.profiles()}):
+        if not any(prefix.startswith(outer) for outer in kept):
+            kept.append(prefix)
+    return kept
+
+
 def sweep_bucket(cutoff, *, dry_run=False, page_size=1000):
     """Delete objects under the prefix with no row and older than ``cutoff``, or whose row is finished."""
-    for page in s3.list_pages(conf.get("KEY_PREFIX") + "/", page_size=page_size):
+    for page in (page for prefix in _prefixes() for page in s3.list_pages(prefix, page_size=page_size)):
         status_of = dict(Upload.objects.filter(key__in=[item.key for item in page]).values_list("key", "status"))
         doomed = []
         for item in page:

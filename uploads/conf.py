@@ -49,6 +49,11 @@ DEFAULTS = {
     "MAX_PENDING": None,  # uploads started but not completed, cancelled or expired
     "UPLOADS_PER_HOUR": None,  # counted in Django's cache by django-ratelimit
     "BYTES_PER_DAY": None,  # declared bytes of the last 24 hours' uploads, failed ones excluded
+    # Who may start an upload: None for any logged-in user, a permission ("app.codename"), or a
+    # callable taking the user and returning True or False.
+    "PERMISSION": None,
+    # Named kinds of upload, each overriding any of PROFILE_KEYS; the top level is "default".
+    "PROFILES": {},
     # How the app's S3 client waits and retries (botocore's connect/read timeouts and retry mode);
     # these win over the same fields of AWS_S3_CLIENT_CONFIG.
     "S3_CONNECT_TIMEOUT": 3,
@@ -58,9 +63,33 @@ DEFAULTS = {
 }
 
 
-def get(name):
-    """Return the effective value of one ``UPLOADS`` setting."""
-    return {**DEFAULTS, **getattr(settings, "UPLOADS", {})}[name]
+DEFAULT_PROFILE = "default"
+# What a profile may set for its own uploads.
+PROFILE_KEYS = (
+    "ALLOWED_TYPES",
+    "MAX_SIZE",
+    "MIN_WIDTH",
+    "MIN_HEIGHT",
+    "MAX_WIDTH",
+    "MAX_HEIGHT",
+    "MAX_PIXELS",
+    "KEY_PREFIX",
+    "EXPIRES",
+    "PERMISSION",
+)
+
+
+def get(name, profile=DEFAULT_PROFILE):
+    """Return the effective value of one ``UPLOADS`` setting, for one upload profile."""
+    merged = {**DEFAULTS, **getattr(settings, "UPLOADS", {})}
+    if profile != DEFAULT_PROFILE and name in PROFILE_KEYS:
+        return merged["PROFILES"].get(profile, {}).get(name, merged[name])
+    return merged[name]
+
+
+def profiles():
+    """The names of the upload profiles: "default" and the configured ones."""
+    return [DEFAULT_PROFILE, *(name for name in get("PROFILES") if name != DEFAULT_PROFILE)]
 
 
 def user_settings():

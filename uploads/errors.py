@@ -32,6 +32,11 @@ class NotAuthenticated(UploadError):
     default_message = "Log in to upload files."
 
 
+class Forbidden(UploadError):
+    status = HTTPStatus.FORBIDDEN
+    code = "forbidden"
+
+
 class CsrfFailed(UploadError):
     status = HTTPStatus.FORBIDDEN
     code = "csrf_failed"

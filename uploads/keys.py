@@ -38,7 +38,7 @@ def safe_stem(filename):
     return cleaned
 
 
-def build_key(user_id, filename, content_type, token=None):
+def build_key(user_id, filename, content_type, token=None, profile=conf.DEFAULT_PROFILE):
     """``<prefix>/<user id>/<uuid>/<safe stem><extension of the declared type>``.
 
     The extension comes from the signed content type, never from the client's name,
@@ -46,4 +46,4 @@ def build_key(user_id, filename, content_type, token=None):
     """
     token = token or uuid.uuid4()
     extension = conf.VERIFIABLE_TYPES[content_type]
-    return f"{conf.get('KEY_PREFIX')}/{user_id}/{token.hex}/{safe_stem(filename)}{extension}"
+    return f"{conf.get('KEY_PREFIX', profile)}/{user_id}/{token.hex}/{safe_stem(filename)}{extension}"

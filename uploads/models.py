@@ -22,6 +22,7 @@ class Upload(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads", verbose_name=_("owner")
     )
+    profile = models.CharField(_("profile"), max_length=50, default="default")
     key = models.CharField(_("object key"), max_length=512, unique=True)
     filename = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("type"), max_length=100)
@@ -58,6 +59,7 @@ class Upload(models.Model):
             models.Index(fields=["content_type"], name="uploads_type"),
             models.Index(fields=["review"], name="uploads_review"),
             models.Index(fields=["sha256"], name="uploads_sha256"),
+            models.Index(fields=["profile"], name="uploads_profile"),
         ]
 
     def __str__(self):

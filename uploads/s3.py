@@ -91,8 +91,16 @@ _EXTRA_HEADERS = {
 }
 
 
+# What a browser with its cache turned off sends; SeaweedFS stores it, and it only makes caches stricter.
+_HARMLESS_CACHE_CONTROL = {"no-cache", "no-store", "max-age=0", "must-revalidate", "private"}
+
+
 def _extras(reply):
-    return tuple(header for field, header in _EXTRA_HEADERS.items() if reply.get(field))
+    found = [header for field, header in _EXTRA_HEADERS.items() if reply.get(field)]
+    directives = {part.strip().lower() for part in reply.get("CacheControl", "").split(",") if part.strip()}
+    if directives and directives <= _HARMLESS_CACHE_CONTROL:
+        found.remove("Cache-Control")
+    return tuple(found)
 
 
 def presign_post(key, *, content_type, size, expires, sha256="", now=None):

@@ -19,21 +19,32 @@ LARGER_READ = 16
 
 def create_upload(owner, declared):
     """Record a pending upload and sign a POST policy for exactly its key, type, size (and digest)."""
-    expires = conf.get("EXPIRES")
+    expires = conf.get("EXPIRES", declared.profile)
     row = Upload(
         owner=owner,
+        profile=declared.profile,
         filename=keys.display_name(declared.filename),
         content_type=declared.content_type,
         size=declared.size,
         sha256=declared.sha256,
         expires_at=timezone.now() + datetime.timedelta(seconds=expires),
     )
-    row.key = keys.build_key(owner.pk, declared.filename, declared.content_type, token=row.id)
+    row.key = keys.build_key(owner.pk, declared.filename, declared.content_type, token=row.id, profile=row.profile)
     policy = s3.presign_post(
         row.key, content_type=row.content_type, size=row.size, expires=expires, sha256=row.sha256
     )
     row.save(force_insert=True)
     return row, policy
+
+
+def may_start(user, profile):
+    """Whether ``user`` may start uploads of ``profile``: its PERMISSION, a codename or a callable."""
+    permission = conf.get("PERMISSION", profile)
+    if permission is None:
+        return True
+    if callable(permission):
+        return bool(permission(user))
+    return user.has_perm(permission)
 
 
 def already_uploaded(owner, declared):
@@ -47,6 +58,7 @@ def already_uploaded(owner, declared):
             sha256=declared.sha256,
             size=declared.size,
             content_type=declared.content_type,
+            profile=declared.profile,
         )
         .order_by("created_at")
         .first()
@@ -105,7 +117,7 @@ def _verify(row):
     A declared digest costs a HEAD first (the stored SHA-256 comes only with it). Only an image
     whose header runs past the first window costs one more, larger read, pinned to the ETag seen.
     """
-    declared = verify.Declared(row.filename, row.content_type, row.size, row.sha256)
+    declared = verify.Declared(row.filename, row.content_type, row.size, row.sha256, row.profile)
     window = min(conf.get("SNIFF_BYTES"), row.size)
     if row.sha256:
         # A ranged GET does not carry the stored digest: ask for it first, then read that object.

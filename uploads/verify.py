@@ -33,6 +33,7 @@ class Declared:
     content_type: str
     size: int
     sha256: str = ""
+    profile: str = conf.DEFAULT_PROFILE
 
 
 class HeaderIncomplete(VerificationFailed):
@@ -73,6 +74,10 @@ def check_request(data):
     """Validate the create call's JSON body; return the declared file or raise."""
     if not isinstance(data, dict):
         raise InvalidField("The request body must be a JSON object.")
+    profile = data.get("profile", conf.DEFAULT_PROFILE)
+    if profile not in conf.profiles():
+        known = ", ".join(conf.profiles())
+        raise InvalidField(f"There is no upload profile {profile!r}; use one of: {known}.", field="profile")
     for name in ("filename", "content_type", "size"):
         if name not in data:
             raise InvalidField(f"The field '{name}' is required.", field=name)
@@ -86,20 +91,23 @@ def check_request(data):
         raise InvalidField("The size must be a whole number of bytes.", field="size")
     if size < 1:
         raise InvalidField("The file is empty.", field="size")
-    max_size = conf.get("MAX_SIZE")
+    max_size = conf.get("MAX_SIZE", profile)
     if size > max_size:
-        raise TooLarge(f"File is {human_size(size)}; the limit is {human_size(max_size)}.", field="size")
+        shown, limit = human_size(size), human_size(max_size)
+        if shown == limit:  # "2 KB; the limit is 2 KB" would explain nothing
+            shown, limit = f"{size:,} bytes", f"{max_size:,} bytes"
+        raise TooLarge(f"File is {shown}; the limit is {limit}.", field="size")
 
     content_type = data["content_type"]
     if not isinstance(content_type, str):
         raise InvalidField("The content type must be a string.", field="content_type")
     content_type = content_type.strip().lower()
-    allowed = conf.get("ALLOWED_TYPES")
+    allowed = conf.get("ALLOWED_TYPES", profile)
     if content_type not in allowed:
         names = ", ".join(type_name(t) for t in allowed)
         shown = content_type or "an unknown type"
         raise UnsupportedType(f"Files of type {shown} are not accepted; upload {names}.", field="content_type")
-    return Declared(filename=filename, content_type=content_type, size=size, sha256=_checked_digest(data.get("sha256")))
+    return Declared(filename, content_type, size, _checked_digest(data.get("sha256")), profile)
 
 
 def _checked_digest(value):
@@ -174,34 +182,36 @@ def check_object(declared, *, size, content_type, head, final=False, extra_heade
         tag = markup.group(1).decode("ascii").lower()
         raise VerificationFailed(f"The file is {_a(expected)} image with web page markup (<{tag}>) hidden in it.")
     whole = len(head) >= size
-    width, height = _dimensions(head, declared.content_type, whole=whole, final=final or whole)
+    width, height = _dimensions(head, declared, whole=whole, final=final or whole)
     return ImageInfo(content_type=declared.content_type, width=width, height=height)
 
 
-def _dimensions(head, content_type, *, whole, final):
+def _dimensions(head, declared, *, whole, final):
+    content_type = declared.content_type
     expected = type_name(content_type)
     if whole:
-        return _decoded_size(head, content_type)
+        return _decoded_size(head, declared)
     if content_type in _HEADER_READERS:
         # Pillow's WebP and AVIF decoders want the whole file; their headers carry the size.
         size = _HEADER_READERS[content_type](head)
         if size is None:
             raise VerificationFailed(f"The file starts like {_a(expected)} image but its header is damaged.")
-        return _checked(size, expected)
+        return _checked(size, declared)
     try:
-        return _pillow_size(head, content_type)
+        return _pillow_size(head, declared)
     except _Unreadable:
         if final:
             raise
         raise HeaderIncomplete() from None
 
 
-def _decoded_size(data, content_type):
+def _decoded_size(data, declared):
     """Decode every pixel: only for files small enough to have been read whole."""
-    return _pillow_size(data, content_type, decode=True)
+    return _pillow_size(data, declared, decode=True)
 
 
-def _pillow_size(data, content_type, *, decode=False):
+def _pillow_size(data, declared, *, decode=False):
+    content_type = declared.content_type
     expected = type_name(content_type)
     try:
         with warnings.catch_warnings():
@@ -209,7 +219,7 @@ def _pillow_size(data, content_type, *, decode=False):
             with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[content_type]]) as image:
                 width, height = image.size
                 # Check the header's size before decoding a single pixel.
-                _checked((width, height), expected)
+                _checked((width, height), declared)
                 if decode:
                     image.load()
     except Image.DecompressionBombError:
@@ -219,18 +229,20 @@ def _pillow_size(data, content_type, *, decode=False):
     return width, height
 
 
-def _checked(size, expected):
+def _checked(size, declared):
     width, height = size
+    profile = declared.profile
     if width < 1 or height < 1:
-        raise VerificationFailed(f"The {expected} image has no pixels.")
-    if width * height > conf.get("MAX_PIXELS"):
+        raise VerificationFailed(f"The {type_name(declared.content_type)} image has no pixels.")
+    max_pixels = conf.get("MAX_PIXELS", profile)
+    if width * height > max_pixels:
         raise VerificationFailed(
-            f"The image is {width:,} × {height:,} pixels; at most {conf.get('MAX_PIXELS'):,} pixels are accepted."
+            f"The image is {width:,} × {height:,} pixels; at most {max_pixels:,} pixels are accepted."
         )
-    min_width, min_height = conf.get("MIN_WIDTH"), conf.get("MIN_HEIGHT")
+    min_width, min_height = conf.get("MIN_WIDTH", profile), conf.get("MIN_HEIGHT", profile)
     if width < min_width or height < min_height:
         raise VerificationFailed(f"The image is {width} × {height} pixels; the minimum is {min_width} × {min_height}.")
-    max_width, max_height = conf.get("MAX_WIDTH"), conf.get("MAX_HEIGHT")
+    max_width, max_height = conf.get("MAX_WIDTH", profile), conf.get("MAX_HEIGHT", profile)
     if width > max_width or height > max_height:
         raise VerificationFailed(f"The image is {width} × {height} pixels; the maximum is {max_width} × {max_height}.")
     return width, height

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from uploads import conf, limits, services, verify
 from uploads.errors import (
     BodyTooLarge,
+    Forbidden,
     CsrfFailed,
     InvalidField,
     InvalidJSON,
@@ -107,6 +108,8 @@ def not_found(request, path=""):
 
 def _create(request):
     declared = verify.check_request(_json_body(request))
+    if not services.may_start(request.user, declared.profile):
+        raise Forbidden(f"Your account may not upload {declared.profile} files.", field="profile")
     if existing := services.already_uploaded(request.user, declared):
         # The same bytes are already verified for this user: no second copy, no upload needed.
         return JsonResponse({**upload_json(existing), "duplicate": True, "upload": None})
@@ -118,7 +121,7 @@ def _create(request):
         "key": row.key,
         "upload": {"url": policy["url"], "fields": policy["fields"]},
         "expires_at": row.expires_at.isoformat(),
-        "max_size": conf.get("MAX_SIZE"),
+        "max_size": conf.get("MAX_SIZE", row.profile),
         "duplicate": False,
     }
     return JsonResponse(reply, status=HTTPStatus.CREATED)
@@ -168,6 +171,7 @@ def upload_json(row):
     return {
         "id": str(row.pk),
         "status": row.status,
+        "profile": row.profile,
         "filename": row.filename,
         "content_type": row.content_type,
         "size": row.size,
@@ -178,6 +182,7 @@ def upload_json(row):
         "height": row.height,
         "url": services.view_url(row),
         "failure_reason": row.failure_reason,
+        "review": row.review,
         "created_at": _iso(row.created_at),
         "verified_at": _iso(row.verified_at),
     }

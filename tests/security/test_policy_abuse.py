@@ -364,3 +364,19 @@ def test_s3_refuses_another_policys_signature(api, s3):
 
     assert s3_refusal(reply) == (403, "SignatureDoesNotMatch")
     assert state(s3) == before
+
+
+def test_a_browser_with_its_cache_turned_off_can_still_upload(api, s3):
+    # Chromium with "Disable cache" sends Cache-Control: no-cache, which SeaweedFS stores.
+    created = granted(api)
+    form = dict(created["upload"]["fields"])
+    reply = requests.post(
+        created["upload"]["url"],
+        data=form,
+        files={"file": ("shoe.jpg", JPEG, "image/jpeg")},
+        headers={"Cache-Control": "no-cache", "Pragma": "no-cache"},
+        timeout=30,
+    )
+    assert reply.status_code == 204
+
+    assert api.complete(created["id"]).json()["status"] == "uploaded"

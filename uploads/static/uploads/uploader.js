@@ -236,7 +236,7 @@ function storageFailure(status, body, limits) {
 }
 
 function readConfig(root) {
-  const { createUrl, detailUrl, completeUrl, csrfToken = "", maxSize, parallel } = root.dataset
+  const { createUrl, detailUrl, completeUrl, csrfToken = "", maxSize, parallel, profile = "default" } = root.dataset
   if (!createUrl || !detailUrl || !completeUrl) {
     throw new Error("[data-uploader] needs data-create-url, data-detail-url and data-complete-url.")
   }
@@ -245,6 +245,7 @@ function readConfig(root) {
     detailUrl,
     completeUrl,
     csrfToken,
+    profile,
     maxSize: Number(maxSize) || 0,
     parallel: Math.max(1, Number.parseInt(parallel, 10) || 1),
   }
@@ -357,8 +358,8 @@ export function mount(root) {
     setStatus(row, "checking", "Checking file…")
     row.sha256 ??= await sha256Base64(file)
     signal.throwIfAborted()
-    setStatus(row, "uploading", "Uploading… 0 %")
-    const declared = { filename: file.name, content_type: file.type, size: file.size }
+    setStatus(row, "uploading", "Uploading…")
+    const declared = { filename: file.name, content_type: file.type, size: file.size, profile: config.profile }
     if (row.sha256) declared.sha256 = row.sha256
     // Not aborted with the attempt: a cancelled create still has to tell us which row to delete.
     const created = await request(config.createUrl, { method: "POST", json: declared })
@@ -368,11 +369,8 @@ export function mount(root) {
     await sendToStorage(created.upload, file, {
       signal,
       onProgress(loaded, total) {
-        const percent = total > 0 ? Math.floor((loaded / total) * 100) : 0
-        if (percent !== row.progress.value) {
-          row.progress.value = percent
-          setStatus(row, "uploading", `Uploading… ${percent} %`)
-        }
+        // The bar carries the percentage; the status (a live region) changes only with the state.
+        row.progress.value = total > 0 ? Math.floor((loaded / total) * 100) : 0
         emit("progress", { file, loaded, total })
       },
     })
@@ -438,6 +436,7 @@ export function mount(root) {
         : { message: `The upload stopped unexpectedly: ${error.message}`, code: "client_error", retryable: true }
     row.li.classList.add("is-error")
     row.li.dataset.state = "failed"
+    row.progress.value = 0
     row.status.replaceChildren(h("span", { role: "alert" }, message))
     setActions(row, retryable ? ["Retry", "Remove"] : ["Remove"])
     emit("error", { file: row.file, code, message, retryable })
