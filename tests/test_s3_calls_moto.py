@@ -10,6 +10,15 @@ from uploads import s3
 
 
 @pytest.fixture
+def moment(monkeypatch):
+    """One fixed moment for boto3's signers and ours, so their output can be compared whole."""
+    fixed = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
+    for module in ("botocore.auth", "botocore.signers"):
+        monkeypatch.setattr(f"{module}.get_current_datetime", lambda: fixed.replace(tzinfo=None))
+    return fixed
+
+
+@pytest.fixture
 def moto_s3(settings):
     settings.AWS_S3_ENDPOINT_URL = None
     with mock_aws():
@@ -43,10 +52,7 @@ def test_the_client_is_built_once_per_configuration(settings):
     assert s3.client().meta.endpoint_url == "http://127.0.0.1:2"
 
 
-def test_presign_post_gives_exactly_what_boto3_would_sign(moto_s3, monkeypatch):
-    moment = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
-    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: moment.replace(tzinfo=None))
-    monkeypatch.setattr("botocore.signers.get_current_datetime", lambda: moment.replace(tzinfo=None))
+def test_presign_post_gives_exactly_what_boto3_would_sign(moto_s3, moment):
     expected = moto_s3.generate_presigned_post(
         "test-uploads",
         "uploads/1/abc/a.png",
@@ -60,12 +66,9 @@ def test_presign_post_gives_exactly_what_boto3_would_sign(moto_s3, monkeypatch):
     assert ours == expected
 
 
-def test_presign_post_signs_the_session_token_of_temporary_credentials(settings, monkeypatch):
+def test_presign_post_signs_the_session_token_of_temporary_credentials(settings, moment):
     settings.AWS_S3_ENDPOINT_URL = None
     settings.AWS_SESSION_TOKEN = "temporary-token"
-    moment = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
-    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: moment.replace(tzinfo=None))
-    monkeypatch.setattr("botocore.signers.get_current_datetime", lambda: moment.replace(tzinfo=None))
     expected = s3.client().generate_presigned_post(
         "test-uploads",
         "k.png",
@@ -84,12 +87,10 @@ def test_presign_post_signs_the_session_token_of_temporary_credentials(settings,
     ("endpoint", "addressing", "token"),
     [("http://127.0.0.1:9", "path", None), (None, "auto", None), (None, "virtual", "temporary-token")],
 )
-def test_presign_get_gives_exactly_what_boto3_would_sign(settings, monkeypatch, endpoint, addressing, token):
+def test_presign_get_gives_exactly_what_boto3_would_sign(settings, moment, endpoint, addressing, token):
     settings.AWS_S3_ENDPOINT_URL = endpoint
     settings.AWS_S3_ADDRESSING_STYLE = addressing
     settings.AWS_SESSION_TOKEN = token
-    moment = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
-    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: moment.replace(tzinfo=None))
     key = "uploads/1/ab c/Ünï ~x.jpg"
     expected = s3.client().generate_presigned_url(
         "get_object",
@@ -107,10 +108,7 @@ def test_presign_get_gives_exactly_what_boto3_would_sign(settings, monkeypatch, 
     assert ours == expected
 
 
-def test_presign_post_with_a_digest_gives_exactly_what_boto3_would_sign(moto_s3, monkeypatch):
-    moment = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
-    monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: moment.replace(tzinfo=None))
-    monkeypatch.setattr("botocore.signers.get_current_datetime", lambda: moment.replace(tzinfo=None))
+def test_presign_post_with_a_digest_gives_exactly_what_boto3_would_sign(moto_s3, moment):
     sha = "0h+nvFFho4Rf+K+LoqbnZnVKyDSkhS4/gNR7j5q57L0="
     expected = moto_s3.generate_presigned_post(
         "test-uploads",
