@@ -24,11 +24,11 @@ NOT_SOURCES = shutil.ignore_patterns(
 )
 
 
-def run(args, *, cwd, env=None, timeout=600):
+def run(args, *, cwd, env=None, timeout=600, with_stderr=False):
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     command = " ".join(map(str, args))
     assert result.returncode == 0, f"{command} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    return result.stdout + result.stderr if with_stderr else result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +87,9 @@ ROOT_URLCONF = "shop.urls"
 TEMPLATES = [{{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}}]
 DATABASES = {{"default": {{"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}}}
 STATIC_URL = "static/"
-USE_TZ = True
-
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = {use_tz}
+{extra}
 AWS_ACCESS_KEY_ID = {access_key!r}
 AWS_SECRET_ACCESS_KEY = {secret_key!r}
 AWS_STORAGE_BUCKET_NAME = {bucket!r}
@@ -150,6 +151,7 @@ print(json.dumps({
     "status": reply.status_code,
     "body": reply.json(),
     "user_id": user.pk,
+    "user_model": user._meta.label,
     "uploads_file": uploads.__file__,
     "site_packages": sysconfig.get_paths()["purelib"],
     "sys_path": sys.path,
@@ -161,7 +163,26 @@ print(json.dumps({
 """
 
 
-def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an_upload(wheel, local_s3, tmp_path):
+# A project with its own user model, made before its first migration as Django asks.
+PERSON = """\
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Person(AbstractUser):
+    shop_name = models.CharField(max_length=100, blank=True)
+"""
+CUSTOM_USER = 'INSTALLED_APPS.insert(0, "people")\nAUTH_USER_MODEL = "people.Person"\n'
+
+
+@pytest.mark.parametrize(
+    ("use_tz", "custom_user"),
+    [(True, False), (False, True)],
+    ids=["stock-project", "custom-user-model-and-no-time-zones"],
+)
+def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an_upload(
+    wheel, local_s3, tmp_path, use_tz, custom_user
+):
     venv = tmp_path / "venv"
     python = venv / "bin" / "python"
     site = tmp_path / "site"
@@ -173,8 +194,15 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
             secret_key=local_s3.secret_key,
             bucket=TEST_BUCKET,
             endpoint_url=local_s3.endpoint_url,
+            use_tz=use_tz,
+            extra=CUSTOM_USER if custom_user else "",
         )
     )
+    if custom_user:
+        (site / "people" / "migrations").mkdir(parents=True)
+        (site / "people" / "__init__.py").write_text("")
+        (site / "people" / "migrations" / "__init__.py").write_text("")
+        (site / "people" / "models.py").write_text(PERSON)
     (site / "shop" / "urls.py").write_text(URLS)
     (site / "manage.py").write_text(MANAGE)
     (site / "api_call.py").write_text(API_CALL)
@@ -194,14 +222,18 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
         cwd=tmp_path,
         env=env,
     )
-    checked = run([python, "manage.py", "check"], cwd=site, env=env)
+    if custom_user:
+        run([python, "manage.py", "makemigrations", "people"], cwd=site, env=env)
+    checked = run([python, "manage.py", "check"], cwd=site, env=env, with_stderr=True)
     migrated = run([python, "manage.py", "migrate", "--no-input"], cwd=site, env=env)
     found = json.loads(run([python, "api_call.py"], cwd=site, env=env))
 
     site_packages = Path(found["site_packages"])
-    assert checked == "System check identified no issues (0 silenced).\n"
+    assert checked == "System check identified no issues (0 silenced).\n", checked
     assert "Applying uploads.0001_initial... OK" in migrated
     assert found["status"] == 201, found["body"]
+    assert found["user_model"] == ("people.Person" if custom_user else "auth.User")
+    assert found["body"]["expires_at"].endswith("+00:00") == use_tz
     assert found["body"]["key"].startswith(f"uploads/{found['user_id']}/")
     assert found["body"]["key"].endswith(".jpg")
     assert found["body"]["upload"]["url"] == f"{local_s3.endpoint_url}/{TEST_BUCKET}"
