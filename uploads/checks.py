@@ -59,6 +59,9 @@ _PROFILE_RULES = {
 }
 
 
+_PROFILE_HINT = "Each profile overrides the top-level UPLOADS settings for its own uploads."
+
+
 def _profile_errors(profiles):
     if not isinstance(profiles, dict):
         return [
@@ -72,7 +75,7 @@ def _profile_errors(profiles):
     for name, overrides in profiles.items():
         where = f"UPLOADS['PROFILES'][{name!r}]"
         if not isinstance(name, str) or not isinstance(overrides, dict):
-            errors.append(Error(f"{where} must be a dict of settings.", hint="", id="uploads.E028"))
+            errors.append(Error(f"{where} must be a dict of settings.", hint=_PROFILE_HINT, id="uploads.E028"))
             continue
         for key in sorted(set(overrides) - set(conf.PROFILE_KEYS)):
             errors.append(
@@ -85,9 +88,7 @@ def _profile_errors(profiles):
         for key, value in overrides.items():
             test, rule = _PROFILE_RULES.get(key, (lambda v: True, ""))
             if not test(value):
-                errors.append(Error(f"{where}[{key!r}] must be {rule}.", hint="", id="uploads.E030"))
-    for error in errors:
-        error.hint = error.hint or "Each profile overrides the top-level UPLOADS settings for its own uploads."
+                errors.append(Error(f"{where}[{key!r}] must be {rule}.", hint=_PROFILE_HINT, id="uploads.E030"))
     return errors
 
 

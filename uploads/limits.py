@@ -6,7 +6,7 @@ rate is counted in Django's cache by django-ratelimit.
 
 import datetime
 
-from django.db.models import Min, Sum
+from django.db.models import Count, Min, Sum
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 
@@ -31,12 +31,13 @@ def _check_pending(user, now):
     limit = conf.get("MAX_PENDING")
     if limit is None:
         return
-    pending = Upload.objects.filter(owner=user, status=Upload.Status.PENDING, expires_at__gt=now)
-    if pending.count() >= limit:
-        first_expiry = pending.aggregate(first=Min("expires_at"))["first"]
+    pending = Upload.objects.filter(owner=user, status=Upload.Status.PENDING, expires_at__gt=now).aggregate(
+        count=Count("pk"), first_expiry=Min("expires_at")
+    )
+    if pending["count"] >= limit:
         raise TooManyRequests(
             f"You have {limit} uploads in progress, the most at once; finish or cancel one first.",
-            retry_after=(first_expiry - now).total_seconds(),
+            retry_after=(pending["first_expiry"] - now).total_seconds(),
         )
 
 
@@ -47,9 +48,9 @@ def _check_bytes(user, size, now):
     counted = Upload.objects.filter(owner=user, created_at__gt=now - DAY).exclude(
         status__in=[Upload.Status.FAILED, Upload.Status.DELETED]
     )
-    used = counted.aggregate(total=Sum("size"))["total"] or 0
+    totals = counted.aggregate(used=Sum("size"), oldest=Min("created_at"))
+    used, oldest = totals["used"] or 0, totals["oldest"]
     if used + size > limit:
-        oldest = counted.aggregate(first=Min("created_at"))["first"]
         wait = (oldest + DAY - now).total_seconds() if oldest else DAY.total_seconds()
         raise TooManyRequests(
             f"This file would take you past today's limit of {human_size(limit)} "

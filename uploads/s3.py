@@ -1,6 +1,7 @@
 """Every S3 call the app makes, through django-storages' configured boto3 client."""
 
 import base64
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -323,24 +324,22 @@ def _status(error):
     return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
 
 
-class _storage_errors:
+@contextlib.contextmanager
+def _storage_errors():
     """Turn a 404 into ObjectMissing and an unreachable or failing S3 into StorageUnavailable."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if isinstance(error, ClientError):
-            status = _status(error)
-            if status == HTTPStatus.NOT_FOUND:
-                raise ObjectMissing() from error
-            if status == HTTPStatus.PRECONDITION_FAILED:
-                raise ObjectChanged() from error
-            if status and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-                raise StorageUnavailable() from error
-        elif isinstance(error, (BotoConnectionError, HTTPClientError)):
+    try:
+        yield
+    except ClientError as error:
+        status = _status(error)
+        if status == HTTPStatus.NOT_FOUND:
+            raise ObjectMissing() from error
+        if status == HTTPStatus.PRECONDITION_FAILED:
+            raise ObjectChanged() from error
+        if status and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise StorageUnavailable() from error
-        return False
+        raise
+    except (BotoConnectionError, HTTPClientError) as error:
+        raise StorageUnavailable() from error
 
 
 @dataclass(frozen=True)
