@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "uploads",
+    "project.catalog",
 ]
 
 MIDDLEWARE = [
@@ -30,6 +31,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "uploads.middleware.current_user",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -103,6 +105,25 @@ UPLOADS = {
     "MAX_PENDING": 20,
     "UPLOADS_PER_HOUR": 300,
     "BYTES_PER_DAY": 2 * 2**30,
+    # What the catalog attaches: product photos big enough to zoom, and small square-ish avatars.
+    "PROFILES": {
+        "product_image": {
+            "ALLOWED_TYPES": ["image/jpeg", "image/png", "image/webp", "image/avif"],
+            "MAX_SIZE": 10 * 2**20,
+            "MIN_WIDTH": 500,
+            "MIN_HEIGHT": 500,
+            "KEY_PREFIX": "products",
+        },
+        "avatar": {
+            "ALLOWED_TYPES": ["image/jpeg", "image/png", "image/webp"],
+            "MAX_SIZE": 2 * 2**20,
+            "MIN_WIDTH": 128,
+            "MIN_HEIGHT": 128,
+            "MAX_WIDTH": 4096,
+            "MAX_HEIGHT": 4096,
+            "KEY_PREFIX": "avatars",
+        },
+    },
 }
 
 LOGGING = {

@@ -7,5 +7,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("products/", include("project.catalog.urls")),
     path("uploads/", include("uploads.urls")),
 ]

@@ -39,6 +39,7 @@ def test_uploader_renders_urls_limits_and_the_module(settings):
         '  <ul class="uploader__files" data-uploader-list aria-label="Uploads"></ul>\n'
         "</div>\n"
         '<link rel="stylesheet" href="/static/uploads/uploader.css">\n'
+        '<script src="/uploads/jsi18n/"></script>\n'
         '<script type="module" src="/static/uploads/uploader.js"></script>\n'
     )
 

@@ -71,6 +71,12 @@ class ObjectChanged(UploadError):
     default_message = "The file changed in storage while it was being checked; complete it again."
 
 
+class InUse(UploadError):
+    status = HTTPStatus.CONFLICT
+    code = "in_use"
+    default_message = "This file is attached to something; remove it there first."
+
+
 class UploadExpired(UploadError):
     status = HTTPStatus.GONE
     code = "upload_expired"

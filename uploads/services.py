@@ -7,8 +7,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from uploads import conf, keys, s3, verify
-from uploads.errors import NotFound, UploadExpired, VerificationFailed
+from uploads import conf, fields, keys, s3, verify
+from uploads.errors import InUse, NotFound, UploadExpired, VerificationFailed
 from uploads.models import Upload
 from uploads.signals import upload_deleted, upload_failed, upload_verified
 
@@ -143,11 +143,15 @@ def _verify(row):
 def delete_upload(owner, upload_id):
     """Cancel a pending upload or delete a stored one: the row is kept as deleted, the object goes.
 
+    An upload that a model's upload field holds is refused (``InUse``): the object would lose it.
+
     The object is deleted only once the row says so, so a failure never leaves a row that
     points at nothing; an object left by a failed delete is for the clean-up to find.
     """
     with transaction.atomic():
         row = owned(owner, upload_id, for_update=True)
+        if fields.attached([row.pk]):
+            raise InUse()
         row.status = Upload.Status.DELETED
         row.save(update_fields=["status"])
         transaction.on_commit(lambda: upload_deleted.send(Upload, instance=row))

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CatalogConfig(AppConfig):
+    name = "project.catalog"
+    label = "catalog"
+    verbose_name = "Catalog"
+    default_auto_field = "django.db.models.BigAutoField"

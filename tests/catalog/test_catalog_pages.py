@@ -1,0 +1,159 @@
+"""The demo's seller pages and the admin, through real requests (the middleware names the user)."""
+
+import re
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+from django.urls import reverse
+
+from project.catalog.models import Product
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def browser(client, seller):
+    client.force_login(seller)
+    return client
+
+
+def create(browser, images, **data):
+    return browser.post(
+        reverse("catalog:create"),
+        {"title": "Trail shoe", "price": "89.90", "images": ",".join(str(i.pk) for i in images), **data},
+    )
+
+
+class TestSellerPages:
+    def test_a_product_is_created_with_its_images_in_order(self, browser, seller, make_upload):
+        front, back = make_upload(seller), make_upload(seller)
+
+        reply = create(browser, [back, front])
+
+        product = Product.objects.get()
+        assert reply.status_code == 302 and reply["Location"] == product.get_absolute_url()
+        assert list(product.images.all()) == [back, front]
+
+    def test_the_product_page_shows_the_images_through_short_lived_urls(self, browser, seller, make_upload):
+        create(browser, [make_upload(seller), make_upload(seller)])
+
+        page = browser.get(Product.objects.get().get_absolute_url()).content.decode()
+
+        urls = re.findall(r'<img src="([^"]+)"', page)
+        assert len(urls) == 2
+        assert all("X-Amz-Expires=300" in url and "X-Amz-Signature=" in url for url in urls)
+
+    def test_a_form_error_keeps_the_uploaded_images(self, browser, seller, make_upload):
+        images = [make_upload(seller, filename="front.jpg"), make_upload(seller, filename="back.jpg")]
+
+        reply = create(browser, images, price="-3")
+
+        assert reply.status_code == 200
+        page = reply.content.decode()
+        assert "Ensure this value is greater than or equal to 0." in page
+        assert f'value="{images[0].pk},{images[1].pk}"' in page
+        assert "front.jpg" in page and "back.jpg" in page
+        assert not Product.objects.exists()
+
+    def test_another_sellers_upload_is_a_field_error(self, browser, make_user, make_upload):
+        reply = create(browser, [make_upload(make_user())])
+
+        assert "One of the chosen files does not exist or is not yours." in reply.content.decode()
+        assert not Product.objects.exists()
+
+    def test_only_the_seller_edits_a_product(self, browser, seller, make_user, make_upload, client):
+        create(browser, [make_upload(seller)])
+        client.force_login(make_user())
+
+        assert client.get(reverse("catalog:edit", args=[Product.objects.get().pk])).status_code == 404
+
+
+class TestDeletingAnAttachedUpload:
+    def test_the_api_refuses_and_keeps_it(self, browser, api, seller, make_upload):
+        image = make_upload(seller)
+        create(browser, [image])
+
+        reply = api.delete(reverse("uploads:detail", args=[image.pk]))
+
+        assert reply.status_code == 409
+        assert reply.json()["error"] == {
+            "code": "in_use",
+            "message": "This file is attached to something; remove it there first.",
+        } | {k: v for k, v in reply.json()["error"].items() if k not in ("code", "message")}
+        image.refresh_from_db()
+        assert image.status == "uploaded"
+
+    def test_a_detached_upload_can_be_deleted(self, browser, api, seller, make_upload, s3):
+        image, other = make_upload(seller), make_upload(seller)
+        create(browser, [image])
+        edit = reverse("catalog:edit", args=[Product.objects.get().pk])
+        browser.post(edit, {"title": "x", "price": "1", "images": str(other.pk)})
+
+        assert api.delete(reverse("uploads:detail", args=[image.pk])).status_code == 200
+        image.refresh_from_db()
+        assert image.status == "deleted"
+
+
+class TestAdmin:
+    @pytest.fixture
+    def staff(self, client, make_user):
+        admin = make_user(is_staff=True, is_superuser=True)
+        client.force_login(admin)
+        return admin
+
+    def test_the_add_page_renders_the_uploader_for_fields_and_inlines(self, client, staff):
+        page = client.get(reverse("admin:catalog_product_add")).content.decode()
+
+        assert 'id="id_images_uploader" data-uploader data-field data-multiple' in page
+        assert 'name="variants-__prefix__-image"' in page, "the inline's template form carries an uploader too"
+        assert "related-widget-wrapper" not in page.split('id="id_images_uploader"')[1].split("</ul>")[0]
+        assert '<script src="/uploads/jsi18n/"></script>' in page
+
+    def test_staff_save_a_product_with_their_uploads_and_an_inline(self, client, staff, seller, make_upload):
+        images = [make_upload(staff), make_upload(staff)]
+        red = make_upload(staff)
+
+        reply = client.post(
+            reverse("admin:catalog_product_add"),
+            {
+                "seller": seller.pk,
+                "title": "Boot",
+                "price": "12.00",
+                "images": f"{images[1].pk},{images[0].pk}",
+                "variants-TOTAL_FORMS": "1",
+                "variants-INITIAL_FORMS": "0",
+                "variants-0-name": "Red",
+                "variants-0-image": str(red.pk),
+            },
+        )
+
+        assert reply.status_code == 302, reply.content.decode()[:3000]
+        product = Product.objects.get()
+        assert list(product.images.all()) == images[::-1]
+        assert product.variants.get().image == red
+
+
+class TestChecks:
+    def test_an_unknown_profile_is_an_error(self, settings):
+        settings.UPLOADS = {}
+
+        ids = {error.id for error in checks.run_checks() if error.id.startswith("uploads.")}
+
+        assert "uploads.E040" in ids
+
+    def test_the_middleware_is_required(self, settings):
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "uploads.middleware.current_user"]
+
+        errors = [error for error in checks.run_checks() if error.id == "uploads.E041"]
+
+        assert len(errors) == 3  # images, Variant.image, SellerProfile.avatar
+        assert "after AuthenticationMiddleware" in errors[0].hint
+
+
+class TestTranslations:
+    @override_settings(LANGUAGE_CODE="de")
+    def test_the_catalogue_carries_german_texts(self, client):
+        catalogue = client.get(reverse("uploads:jsi18n")).content.decode()
+
+        assert "Hochladen" in catalogue or "hochgeladen" in catalogue

@@ -1,0 +1,232 @@
+"""Model fields that attach verified uploads to a project's own models.
+
+``UploadField`` holds one upload (a one-to-one key: an upload belongs to one row), and
+``UploadsField`` holds an ordered list of them (a many-to-many whose link table has a
+``position`` and at most one link per upload). Both are restricted to one upload profile and
+render the uploader in forms, the admin included; see ``uploads.forms`` for what a form accepts.
+"""
+
+from django.conf import settings
+from django.core import checks
+from django.db import models
+from django.db.models.fields.related import lazy_related_operation
+from django.db.models.fields.related_descriptors import ManyToManyDescriptor
+from django.utils.functional import cached_property
+
+from uploads import conf
+
+MIDDLEWARE = "uploads.middleware.current_user"
+
+# Every concrete upload field of the project's models, so "is this upload attached anywhere?"
+# is one query per field. Migration states build their own model classes; those stay out.
+_registry = []
+
+
+def attached(upload_ids):
+    """The ids among ``upload_ids`` that some model's upload field already holds."""
+    upload_ids = list(upload_ids)
+    found = set()
+    if not upload_ids:
+        return found
+    for field in _registry:
+        found.update(field.holders_of(upload_ids))
+    return found
+
+
+class _ProfileMixin:
+    """What both fields share: the profile, its checks, and joining the registry."""
+
+    def _take_profile(self, kwargs, profile):
+        self.profile = profile
+        kwargs["to"] = "uploads.Upload"
+        kwargs.setdefault("related_name", "+")
+        return kwargs
+
+    def _register(self, cls):
+        from django.apps import apps
+
+        if not cls._meta.abstract and cls._meta.apps is apps and self not in _registry:
+            _registry.append(self)
+
+    def check(self, **kwargs):
+        return [*super().check(**kwargs), *self._check_profile(), *self._check_middleware()]
+
+    def _check_profile(self):
+        if self.profile in conf.profiles():
+            return []
+        return [
+            checks.Error(
+                f"{self.__class__.__name__} names the upload profile {self.profile!r}, which is not configured.",
+                hint=f"Add {self.profile!r} to UPLOADS['PROFILES'], or use one of: {', '.join(conf.profiles())}.",
+                obj=self,
+                id="uploads.E040",
+            )
+        ]
+
+    def _check_middleware(self):
+        if MIDDLEWARE in settings.MIDDLEWARE:
+            return []
+        return [
+            checks.Error(
+                f"{self.__class__.__name__} needs the middleware {MIDDLEWARE!r}: forms check that new "
+                "uploads belong to the user who submits them.",
+                hint=f"Add {MIDDLEWARE!r} to MIDDLEWARE after AuthenticationMiddleware.",
+                obj=self,
+                id="uploads.E041",
+            )
+        ]
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("to", None)
+        if kwargs.get("related_name") == "+":
+            del kwargs["related_name"]
+        return name, path, args, {"profile": self.profile, **kwargs}
+
+
+class UploadField(_ProfileMixin, models.OneToOneField):
+    """One verified upload of ``profile``; a given upload can be attached to one row only."""
+
+    def __init__(self, profile=conf.DEFAULT_PROFILE, on_delete=models.SET_NULL, **kwargs):
+        kwargs = self._take_profile(kwargs, profile)
+        if on_delete is models.SET_NULL:
+            kwargs.setdefault("null", True)
+        super().__init__(on_delete=on_delete, **kwargs)
+
+    def contribute_to_class(self, cls, name, **kwargs):
+        super().contribute_to_class(cls, name, **kwargs)
+        self._register(cls)
+
+    def holders_of(self, upload_ids):
+        rows = self.model._base_manager.filter(**{f"{self.attname}__in": upload_ids})
+        return set(rows.values_list(self.attname, flat=True))
+
+    def formfield(self, **kwargs):
+        from uploads.forms import UploadFormField
+
+        return UploadFormField(profile=self.profile, required=not self.blank, label=self.verbose_name, **_form_kwargs(kwargs, self))
+
+
+class UploadsField(_ProfileMixin, models.ManyToManyField):
+    """Verified uploads of ``profile`` in the order the form gave them (``obj.field.all()`` keeps it)."""
+
+    def __init__(self, profile=conf.DEFAULT_PROFILE, max_count=None, **kwargs):
+        kwargs = self._take_profile(kwargs, profile)
+        self.max_count = max_count
+        super().__init__(**kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        if self.max_count is not None:
+            kwargs["max_count"] = self.max_count
+        return name, path, args, kwargs
+
+    def contribute_to_class(self, cls, name, **kwargs):
+        # Django would build a link table of two keys; ours adds the position, so build it first.
+        if not cls._meta.abstract and not cls._meta.swapped and not self.remote_field.through:
+            self.set_attributes_from_name(name)
+            self.remote_field.through = _ordered_link_model(self, cls)
+        super().contribute_to_class(cls, name, **kwargs)
+        setattr(cls, self.name, _OrderedDescriptor(self.remote_field, reverse=False))
+        self._register(cls)
+
+    def holders_of(self, upload_ids):
+        links = self.remote_field.through._base_manager.filter(**{f"{self.m2m_reverse_field_name()}__in": upload_ids})
+        return set(links.values_list(self.m2m_reverse_field_name(), flat=True))
+
+    def save_form_data(self, instance, data):
+        """Store exactly these uploads, in this order."""
+        link, source, target = self.remote_field.through, self.m2m_field_name(), self.m2m_reverse_field_name()
+        uploads = list(data or [])
+        link._base_manager.filter(**{source: instance}).delete()
+        link._base_manager.bulk_create(
+            link(**{source: instance, target: upload, "position": position}) for position, upload in enumerate(uploads)
+        )
+
+    def formfield(self, **kwargs):
+        from uploads.forms import UploadFormField
+
+        return UploadFormField(
+            profile=self.profile,
+            multiple=True,
+            max_count=self.max_count,
+            required=not self.blank,
+            label=self.verbose_name,
+            **_form_kwargs(kwargs, self),
+        )
+
+
+def _form_kwargs(kwargs, field):
+    # The admin passes a queryset and a widget meant for select boxes; the uploader replaces both.
+    kwargs.pop("queryset", None)
+    kwargs.pop("widget", None)
+    kwargs.pop("form_class", None)
+    kwargs.pop("limit_choices_to", None)
+    kwargs.pop("blank", None)
+    kwargs.setdefault("help_text", field.help_text)
+    return kwargs
+
+
+def _ordered_link_model(field, klass):
+    """The link table Django would make for ``field``, plus a position."""
+    to_model = "uploads.Upload"
+    name = f"{klass._meta.object_name}_{field.name}"
+    source = klass._meta.model_name
+    target = "upload" if source != "upload" else "to_upload"
+
+    def set_managed(model, related, through):
+        through._meta.managed = model._meta.managed or related._meta.managed
+
+    lazy_related_operation(set_managed, klass, to_model, name)
+    meta = type(
+        "Meta",
+        (),
+        {
+            "db_table": field._get_m2m_db_table(klass._meta),
+            "auto_created": klass,
+            "app_label": klass._meta.app_label,
+            "db_tablespace": klass._meta.db_tablespace,
+            "unique_together": (source, target),
+            "ordering": ["position"],
+            "verbose_name": f"{klass._meta.model_name}-upload link",
+            "apps": klass._meta.apps,
+        },
+    )
+    return type(
+        name,
+        (models.Model,),
+        {
+            "Meta": meta,
+            "__module__": klass.__module__,
+            source: models.ForeignKey(klass, related_name=f"{name}+", on_delete=models.CASCADE),
+            # One link per upload: an upload shown in one gallery is never also in another row's.
+            target: models.OneToOneField(to_model, related_name=f"{name}+", on_delete=models.CASCADE),
+            "position": models.PositiveIntegerField(default=0),
+        },
+    )
+
+
+class _OrderedDescriptor(ManyToManyDescriptor):
+    """``obj.images.all()`` in the stored order."""
+
+    @cached_property
+    def related_manager_cls(self):
+        base = super().related_manager_cls
+        # The link's key to the upload is hidden ("…+") but still queryable by that name; the
+        # upload has one link per field, so ordering through it reuses the join and adds no rows.
+        link = self.rel.through._meta.get_field(self.rel.field.m2m_reverse_field_name())
+        by_position = f"{link.related_query_name()}__position"
+
+        class OrderedUploads(base):
+            def get_queryset(self):
+                queryset = super().get_queryset()
+                if queryset._result_cache is not None:  # prefetched, and ordered there
+                    return queryset
+                return queryset.order_by(by_position)
+
+            def get_prefetch_querysets(self, instances, querysets=None):
+                if not querysets:
+                    querysets = [self.model._default_manager.order_by(by_position)]
+                return super().get_prefetch_querysets(instances, querysets)
+
+        return OrderedUploads

@@ -1,0 +1,122 @@
+"""The form field behind ``UploadField`` and ``UploadsField``: it takes upload ids and gives rows.
+
+What it accepts, whatever the browser sent: verified uploads of the field's profile that the
+submitting user owns and that nothing else holds yet, plus the ones the object already holds.
+Anything else is a field error, and the rest of the choice comes back intact with the form.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
+
+from uploads import conf, fields
+from uploads.middleware import get_user
+from uploads.models import Upload
+from uploads.selection import Selection, as_uuid, ids_of
+from uploads.widgets import UploadWidget
+
+
+class _SelectionBoundField(BoundField):
+    @property
+    def data(self):
+        # clean() needs the ids the object already holds next to the ids posted; only the form knows them.
+        return Selection.of(super().data, attached=self.initial)
+
+
+class UploadFormField(forms.Field):
+    default_error_messages = {
+        "invalid": _("“%(value)s” is not an upload id."),
+        "one_only": _("Only one file can be attached here."),
+        "max_count": ngettext_lazy(
+            "At most %(limit)d file can be attached here; %(count)d were chosen.",
+            "At most %(limit)d files can be attached here; %(count)d were chosen.",
+            "limit",
+        ),
+        "not_found": _("One of the chosen files does not exist or is not yours."),
+        "pending": _("“%(name)s” has not finished uploading."),
+        "failed": _("“%(name)s” was refused: %(reason)s"),
+        "gone": _("“%(name)s” is no longer available."),
+        "profile": _("“%(name)s” was uploaded for something else and cannot be used here."),
+        "taken": _("“%(name)s” is already attached to something else."),
+    }
+
+    def __init__(self, *, profile=conf.DEFAULT_PROFILE, multiple=False, max_count=None, **kwargs):
+        self.profile, self.multiple, self.max_count = profile, multiple, max_count
+        kwargs.setdefault("widget", UploadWidget(profile=profile, multiple=multiple, max_count=max_count))
+        super().__init__(**kwargs)
+
+    # The admin wraps relation widgets in add/change links meant for select boxes; the uploader
+    # is its own interface, so keep the uploader and drop the wrapper.
+    @property
+    def widget(self):
+        return self._widget
+
+    @widget.setter
+    def widget(self, widget):
+        inner = getattr(widget, "widget", None)
+        self._widget = inner if isinstance(inner, UploadWidget) and not isinstance(widget, UploadWidget) else widget
+
+    def get_bound_field(self, form, field_name):
+        return _SelectionBoundField(form, self, field_name)
+
+    def prepare_value(self, value):
+        return Selection.of(value, attached=value) if not isinstance(value, Selection) else value
+
+    def has_changed(self, initial, data):
+        return ids_of(initial) != ids_of(data)
+
+    def clean(self, value):
+        selection = Selection.of(value)
+        for text in selection.ids:
+            if as_uuid(text) is None:
+                raise ValidationError(self.error_messages["invalid"], code="invalid", params={"value": text[:40]})
+        ids = selection.uuids()
+        if not ids:
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return [] if self.multiple else None
+        self._check_count(ids)
+        rows = self._check_each(ids, selection.attached)
+        return rows if self.multiple else rows[0]
+
+    def _check_count(self, ids):
+        if not self.multiple and len(ids) > 1:
+            raise ValidationError(self.error_messages["one_only"], code="one_only")
+        if self.max_count is not None and len(ids) > self.max_count:
+            raise ValidationError(
+                self.error_messages["max_count"], code="max_count", params={"limit": self.max_count, "count": len(ids)}
+            )
+
+    def _check_each(self, ids, attached):
+        user = get_user()
+        rows = Upload.objects.in_bulk(ids)
+        errors = []
+        for pk in ids:
+            row = rows.get(pk)
+            held = pk in attached
+            if row is None or not (held or row.owner_id == user.pk):
+                errors.append(ValidationError(self.error_messages["not_found"], code="not_found"))
+            elif (problem := self._problem(row)) is not None:
+                errors.append(problem)
+        new = [pk for pk in ids if pk not in attached and pk in rows]
+        for pk in fields.attached(new):
+            errors.append(ValidationError(self.error_messages["taken"], code="taken", params={"name": rows[pk].filename}))
+        if errors:
+            raise ValidationError(errors)
+        return [rows[pk] for pk in ids]
+
+    def _problem(self, row):
+        name = {"name": row.filename}
+        if row.status == Upload.Status.PENDING:
+            return ValidationError(self.error_messages["pending"], code="pending", params=name)
+        if row.status == Upload.Status.FAILED:
+            return ValidationError(
+                self.error_messages["failed"], code="failed", params={**name, "reason": row.failure_reason}
+            )
+        if row.status != Upload.Status.UPLOADED:
+            return ValidationError(self.error_messages["gone"], code="gone", params=name)
+        if row.profile != self.profile:
+            return ValidationError(self.error_messages["profile"], code="profile", params=name)
+        return None

@@ -1,0 +1,98 @@
+"""The uploader as a form widget: the same element the ``{% uploader %}`` tag renders, plus a
+hidden input that carries the chosen upload ids, in order, back to the form."""
+
+import uuid
+
+from django import forms
+from django.templatetags.static import static
+from django.urls import reverse
+
+from uploads import conf, services, verify
+from uploads.middleware import peek_user
+from uploads.models import Upload
+from uploads.selection import Selection
+
+# reverse() needs a real UUID; the JavaScript fills "{id}" back in.
+_PLACEHOLDER = uuid.UUID(int=0)
+
+
+def _url_template(name):
+    return reverse(name, args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{id}")
+
+
+def uploader_context(profile):
+    """Everything the uploader element needs for one profile: API URLs, limits and texts."""
+    allowed = conf.get("ALLOWED_TYPES", profile)
+    return {
+        "profile": profile,
+        "create_url": reverse("uploads:list"),
+        "detail_url": _url_template("uploads:detail"),
+        "complete_url": _url_template("uploads:complete"),
+        "max_size": conf.get("MAX_SIZE", profile),
+        "allowed_types": allowed,
+        "type_names": ", ".join(verify.type_name(t) for t in allowed),
+        "limit": verify.human_size(conf.get("MAX_SIZE", profile)),
+        "parallel": conf.get("PARALLEL"),
+        "catalog_url": reverse("uploads:jsi18n"),
+        "script_url": static("uploads/uploader.js"),
+        "style_url": static("uploads/uploader.css"),
+    }
+
+
+class UploadWidget(forms.Widget):
+    """Renders the uploader; its value is a ``Selection`` (the ids chosen and those already attached)."""
+
+    template_name = "uploads/widget.html"
+
+    def __init__(self, attrs=None, *, profile=conf.DEFAULT_PROFILE, multiple=False, max_count=None):
+        super().__init__(attrs)
+        self.profile, self.multiple, self.max_count = profile, multiple, max_count
+
+    @property
+    def media(self):
+        # The catalogue is a plain script so gettext() exists before the (deferred) module runs.
+        return forms.Media(
+            css={"all": ["uploads/uploader.css"]},
+            js=[reverse("uploads:jsi18n"), forms.Script("uploads/uploader.js", type="module")],
+        )
+
+    def value_from_datadict(self, data, files, name):
+        # The page sends one comma-separated field; other clients may repeat the name instead.
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name) or ""]
+        return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        selection = Selection.of(value)
+        shown = self._shown(selection)
+        context["widget"].update(
+            {
+                **uploader_context(self.profile),
+                "multiple": self.multiple,
+                "max_count": self.max_count,
+                "uploads": shown,
+                "ids": ",".join(str(row.pk) for row, _url in shown),
+            }
+        )
+        return context
+
+    def _shown(self, selection):
+        """The chosen uploads this viewer may see: their own verified ones, and those already attached.
+
+        A submitted form comes back with whatever ids were posted; anyone else's upload must not
+        come back as a picture (or a viewing URL) just because its id was sent.
+        """
+        ids = selection.uuids()
+        if not ids:
+            return []
+        user = peek_user()
+        rows = Upload.objects.filter(pk__in=ids, status=Upload.Status.UPLOADED, profile=self.profile).in_bulk()
+        visible = [
+            rows[pk]
+            for pk in ids
+            if pk in rows and (pk in selection.attached or (user is not None and rows[pk].owner_id == user.pk))
+        ]
+        return [(row, services.view_url(row)) for row in visible]
