@@ -3,6 +3,7 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from storages.backends.s3 import S3Storage
 
 from uploads.checks import check_settings
 
@@ -109,4 +110,75 @@ def test_an_hourly_limit_counted_in_a_per_process_cache_is_a_warning(settings):
 
     assert ids() == ["uploads.W002"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}}
+    assert ids() == []
+
+
+class MediaStorage(S3Storage):
+    bucket_name = "media-from-the-class"
+
+
+S3_BACKEND = "storages.backends.s3.S3Storage"
+
+
+@pytest.mark.parametrize(
+    ("storage", "entry", "expected"),
+    [
+        (["media"], None, "uploads.E031"),
+        ("media", None, "uploads.E032"),
+        ("media", {"BACKEND": "storages.backends.nowhere.S3Storage"}, "uploads.E033"),
+        ("media", {"BACKEND": "django.core.files.storage.FileSystemStorage"}, "uploads.E034"),
+        ("media", {"BACKEND": S3_BACKEND, "OPTIONS": {"access_key": "k"}}, "uploads.E035"),
+        ("media", {"BACKEND": S3_BACKEND, "OPTIONS": {"bucket_name": None}}, "uploads.E035"),
+    ],
+)
+def test_each_mistake_in_the_storage_alias_has_its_own_check_id(settings, storage, entry, expected):
+    settings.AWS_STORAGE_BUCKET_NAME = None
+    settings.STORAGES = {**settings.STORAGES, **({"media": entry} if entry else {})}
+    settings.UPLOADS = {"STORAGE": storage}
+
+    messages = check_settings(None)
+
+    assert [m.id for m in messages] == [expected]
+    assert messages[0].hint
+
+
+def test_storage_alias_messages_say_which_entry_is_wrong(settings):
+    settings.STORAGES = {**settings.STORAGES, "media": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    settings.UPLOADS = {"STORAGE": "media"}
+
+    [message] = check_settings(None)
+
+    assert message.msg == (
+        "STORAGES['media']['BACKEND'] is 'django.core.files.storage.FileSystemStorage', "
+        "which is not django-storages' S3 storage."
+    )
+    assert message.hint == "The uploads app signs for S3: use 'storages.backends.s3.S3Storage' or a subclass of it."
+    settings.UPLOADS = {"STORAGE": "uploads"}
+    assert check_settings(None)[0].hint == (
+        "Add STORAGES['uploads'] with django-storages' S3 backend, or name one of: default, staticfiles, media."
+    )
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"BACKEND": S3_BACKEND, "OPTIONS": {"bucket_name": "media"}},
+        {"BACKEND": "storages.backends.s3boto3.S3Boto3Storage", "OPTIONS": {"bucket_name": "media"}},
+        {"BACKEND": "tests.test_checks.MediaStorage"},
+    ],
+    ids=["s3storage", "s3boto3storage", "subclass-with-its-own-bucket"],
+)
+def test_a_storage_alias_with_a_bucket_needs_no_aws_bucket_setting(settings, entry):
+    settings.AWS_STORAGE_BUCKET_NAME = None
+    settings.STORAGES = {**settings.STORAGES, "media": entry}
+    settings.UPLOADS = {"STORAGE": "media"}
+
+    assert ids() == []
+
+
+def test_a_storage_alias_without_a_bucket_option_uses_the_aws_bucket_setting(settings):
+    settings.AWS_STORAGE_BUCKET_NAME = "test-uploads"
+    settings.STORAGES = {**settings.STORAGES, "media": {"BACKEND": S3_BACKEND, "OPTIONS": {"access_key": "k"}}}
+    settings.UPLOADS = {"STORAGE": "media"}
+
     assert ids() == []

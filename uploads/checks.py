@@ -4,6 +4,8 @@ import re
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.utils.module_loading import import_string
+from storages.backends.s3 import S3Storage
 
 from uploads import conf
 
@@ -238,12 +240,69 @@ def check_settings(app_configs, **kwargs):
             )
         )
 
-    if not getattr(settings, "AWS_STORAGE_BUCKET_NAME", None):
-        errors.append(
+    errors += _storage_checks(conf.get("STORAGE"))
+    return errors
+
+
+def _storage_checks(alias):
+    aws_bucket = getattr(settings, "AWS_STORAGE_BUCKET_NAME", None)
+    if alias is None:
+        if aws_bucket:
+            return []
+        return [
             Error(
                 "AWS_STORAGE_BUCKET_NAME is not set; the uploads app has no bucket to sign for.",
                 hint="Set it (and the other django-storages AWS_* settings) in your settings.",
                 id="uploads.E011",
             )
-        )
-    return errors
+        ]
+    if not isinstance(alias, str):
+        return [
+            Error(
+                "UPLOADS['STORAGE'] must be None or the alias of a STORAGES entry.",
+                hint="None (the default) uses the django-storages AWS_* settings; a string such as "
+                "'uploads' uses STORAGES['uploads'].",
+                id="uploads.E031",
+            )
+        ]
+    entry = settings.STORAGES.get(alias)
+    if entry is None:
+        return [
+            Error(
+                f"UPLOADS['STORAGE'] is {alias!r}, but STORAGES has no such entry.",
+                hint=f"Add STORAGES[{alias!r}] with django-storages' S3 backend, or name one of: "
+                f"{', '.join(settings.STORAGES)}.",
+                id="uploads.E032",
+            )
+        ]
+    path = entry.get("BACKEND", "")
+    try:
+        backend = import_string(path)
+    except ImportError:
+        return [
+            Error(
+                f"STORAGES[{alias!r}]['BACKEND'] is {path!r}, which cannot be imported.",
+                hint="Check the dotted path, e.g. 'storages.backends.s3.S3Storage', and that its package is installed.",
+                id="uploads.E033",
+            )
+        ]
+    if not (isinstance(backend, type) and issubclass(backend, S3Storage)):
+        return [
+            Error(
+                f"STORAGES[{alias!r}]['BACKEND'] is {path!r}, which is not django-storages' S3 storage.",
+                hint="The uploads app signs for S3: use 'storages.backends.s3.S3Storage' or a subclass of it.",
+                id="uploads.E034",
+            )
+        ]
+    # As django-storages does: OPTIONS win, then the class's own attribute, then the AWS_* setting.
+    bucket = entry.get("OPTIONS", {}).get("bucket_name", getattr(backend, "bucket_name", aws_bucket))
+    if not bucket:
+        return [
+            Error(
+                f"STORAGES[{alias!r}] names no bucket: its OPTIONS have no 'bucket_name' and "
+                "AWS_STORAGE_BUCKET_NAME is not set.",
+                hint=f"Add 'bucket_name' to STORAGES[{alias!r}]['OPTIONS'], or set AWS_STORAGE_BUCKET_NAME.",
+                id="uploads.E035",
+            )
+        ]
+    return []

@@ -60,6 +60,11 @@ DEFAULTS = {
     "S3_READ_TIMEOUT": 10,
     "S3_MAX_ATTEMPTS": 3,
     "S3_RETRY_MODE": "standard",
+    # Where the S3 client's configuration comes from. None: the django-storages AWS_* settings.
+    # A string: the alias of a STORAGES entry whose BACKEND is django-storages' S3 storage (or a
+    # subclass); its OPTIONS configure the client, and AWS_* fill what they leave out, as in
+    # django-storages itself.
+    "STORAGE": None,
 }
 
 

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 from storages.backends.s3 import S3Storage
 
 from uploads import conf
@@ -41,22 +42,45 @@ _STORAGE_SETTINGS = (
 _CLIENT_SETTINGS = ("S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_MAX_ATTEMPTS", "S3_RETRY_MODE")
 
 
+def _storages_entry(alias):
+    return settings.STORAGES.get(alias) if isinstance(alias, str) else None
+
+
+def _backend():
+    """The storage class and its OPTIONS: S3Storage and none, or the ``STORAGES`` entry named by
+    ``UPLOADS["STORAGE"]``."""
+    alias = conf.get("STORAGE")
+    if alias is None:
+        return S3Storage, {}
+    entry = _storages_entry(alias)
+    if entry is None:
+        raise ImproperlyConfigured(f"UPLOADS['STORAGE'] is {alias!r}, which names no entry of STORAGES.")
+    backend = import_string(entry["BACKEND"])
+    if not (isinstance(backend, type) and issubclass(backend, S3Storage)):
+        raise ImproperlyConfigured(f"STORAGES[{alias!r}] is not django-storages' S3Storage or a subclass of it.")
+    return backend, entry.get("OPTIONS", {})
+
+
 @functools.lru_cache(maxsize=4)
 def _storage(_fingerprint):
-    base = S3Storage()
+    backend, options = _backend()
+    base = backend(**options)
     patience = Config(
         connect_timeout=conf.get("S3_CONNECT_TIMEOUT"),
         read_timeout=conf.get("S3_READ_TIMEOUT"),
         retries={"mode": conf.get("S3_RETRY_MODE"), "total_max_attempts": conf.get("S3_MAX_ATTEMPTS")},
     )
-    return S3Storage(client_config=base.client_config.merge(patience))
+    return backend(**{**options, "client_config": base.client_config.merge(patience)})
 
 
 def storage():
-    """The S3Storage built from the project's ``AWS_*`` settings with the app's timeouts and
-    retries, made once per configuration."""
-    fingerprint = tuple(repr(getattr(settings, name, None)) for name in _STORAGE_SETTINGS) + tuple(
-        repr(conf.get(name)) for name in _CLIENT_SETTINGS
+    """The S3Storage of ``UPLOADS["STORAGE"]`` (by default, the one the ``AWS_*`` settings
+    describe) with the app's timeouts and retries, made once per configuration."""
+    alias = conf.get("STORAGE")
+    fingerprint = (
+        tuple(repr(getattr(settings, name, None)) for name in _STORAGE_SETTINGS)
+        + tuple(repr(conf.get(name)) for name in _CLIENT_SETTINGS)
+        + (repr(alias), repr(_storages_entry(alias)))
     )
     return _storage(fingerprint)
 
