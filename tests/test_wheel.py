@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_BUCKET
+from tests.images import image_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 APP = REPO / "uploads"
@@ -76,12 +77,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.staticfiles",
     "uploads",
+    "shop",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "uploads.middleware.current_user",
 ]
 ROOT_URLCONF = "shop.urls"
 TEMPLATES = [{{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}}]
@@ -90,11 +93,47 @@ STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = {use_tz}
 {extra}
+{s3}
+"""
+
+# django-storages' own settings, as a project that already stores files on S3 has them ...
+AWS_SETTINGS = """\
 AWS_ACCESS_KEY_ID = {access_key!r}
 AWS_SECRET_ACCESS_KEY = {secret_key!r}
 AWS_STORAGE_BUCKET_NAME = {bucket!r}
 AWS_S3_ENDPOINT_URL = {endpoint_url!r}
 AWS_S3_REGION_NAME = "us-east-1"
+"""
+
+# ... or as a STORAGES entry, which the app is then told to use.
+STORAGES_ENTRY = """\
+STORAGES = {{
+    "default": {{"BACKEND": "django.core.files.storage.FileSystemStorage"}},
+    "staticfiles": {{"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+    "media": {{
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {{
+            "access_key": {access_key!r},
+            "secret_key": {secret_key!r},
+            "bucket_name": {bucket!r},
+            "endpoint_url": {endpoint_url!r},
+            "region_name": "us-east-1",
+        }},
+    }},
+}}
+UPLOADS = {{"STORAGE": "media"}}
+"""
+
+# The stranger's own model, with a gallery of uploads: the lines the README asks for.
+SHOP_MODELS = """\
+from django.db import models
+
+from uploads.fields import UploadsField
+
+
+class Listing(models.Model):
+    title = models.CharField(max_length=100)
+    photos = UploadsField()
 """
 
 URLS = """\
@@ -135,6 +174,34 @@ from django.template import Context, Template
 from django.template.loader import get_template
 from django.test import Client
 
+PHOTO = bytes.fromhex(sys.argv[1])
+
+def attach(created):
+    # Store the file (here with boto3, as any client could), complete it, attach it in a form.
+    from django import forms
+
+    from shop.models import Listing
+    from uploads import s3
+    from uploads.middleware import submitted_by
+
+    s3.client().put_object(
+        Bucket=s3.bucket_name(), Key=created["key"], Body=PHOTO, ContentType="image/jpeg"
+    )
+    completed = client.post(f"/files/api/uploads/{created['id']}/complete/", headers={"X-CSRFToken": token})
+    ListingForm = forms.modelform_factory(Listing, fields=["title", "photos"])
+    with submitted_by(user):
+        form = ListingForm({"title": "Boots", "photos": created["id"]})
+        valid = form.is_valid()
+        listing = form.save() if valid else None
+        widget = str(form["photos"])
+    return {
+        "completed": completed.json().get("status", completed.json()),
+        "errors": form.errors.get_json_data(),
+        "photos": [str(photo.pk) for photo in listing.photos.all()] if listing else [],
+        "widget": widget,
+    }
+
+
 user = get_user_model().objects.create_user("stranger", password="stranger-password")
 client = Client(enforce_csrf_checks=True)
 assert client.login(username="stranger", password="stranger-password")
@@ -143,7 +210,7 @@ token = get_token(request)
 client.cookies["csrftoken"] = request.META["CSRF_COOKIE"]
 reply = client.post(
     "/files/api/uploads/",
-    {"filename": "shoe.jpg", "content_type": "image/jpeg", "size": 1234},
+    {"filename": "shoe.jpg", "content_type": "image/jpeg", "size": len(PHOTO)},
     content_type="application/json",
     headers={"X-CSRFToken": token},
 )
@@ -159,6 +226,7 @@ print(json.dumps({
     "script": finders.find("uploads/uploader.js"),
     "style": finders.find("uploads/uploader.css"),
     "widget": Template("{% load uploads %}{% uploader %}").render(Context({"request": HttpRequest()})),
+    "listing": attach(reply.json()),
 }))
 """
 
@@ -178,7 +246,7 @@ CUSTOM_USER = 'INSTALLED_APPS.insert(0, "people")\nAUTH_USER_MODEL = "people.Per
 @pytest.mark.parametrize(
     ("use_tz", "custom_user"),
     [(True, False), (False, True)],
-    ids=["stock-project", "custom-user-model-and-no-time-zones"],
+    ids=["stock-project", "custom-user-model-no-time-zones-and-a-storages-entry"],
 )
 def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an_upload(
     wheel, local_s3, tmp_path, use_tz, custom_user
@@ -196,8 +264,17 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
             endpoint_url=local_s3.endpoint_url,
             use_tz=use_tz,
             extra=CUSTOM_USER if custom_user else "",
+            s3=(STORAGES_ENTRY if custom_user else AWS_SETTINGS).format(
+                access_key=local_s3.access_key,
+                secret_key=local_s3.secret_key,
+                bucket=TEST_BUCKET,
+                endpoint_url=local_s3.endpoint_url,
+            ),
         )
     )
+    (site / "shop" / "migrations").mkdir()
+    (site / "shop" / "migrations" / "__init__.py").write_text("")
+    (site / "shop" / "models.py").write_text(SHOP_MODELS)
     if custom_user:
         (site / "people" / "migrations").mkdir(parents=True)
         (site / "people" / "__init__.py").write_text("")
@@ -222,11 +299,12 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
         cwd=tmp_path,
         env=env,
     )
-    if custom_user:
-        run([python, "manage.py", "makemigrations", "people"], cwd=site, env=env)
+    apps = ["people", "shop"] if custom_user else ["shop"]
+    run([python, "manage.py", "makemigrations", *apps], cwd=site, env=env)
     checked = run([python, "manage.py", "check"], cwd=site, env=env, with_stderr=True)
     migrated = run([python, "manage.py", "migrate", "--no-input"], cwd=site, env=env)
-    found = json.loads(run([python, "api_call.py"], cwd=site, env=env))
+    photo = image_bytes("image/jpeg", 64, 48)
+    found = json.loads(run([python, "api_call.py", photo.hex()], cwd=site, env=env))
 
     site_packages = Path(found["site_packages"])
     assert checked == "System check identified no issues (0 silenced).\n", checked
@@ -246,3 +324,7 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
     assert Path(found["style"]) == site_packages / "uploads/static/uploads/uploader.css"
     assert 'data-create-url="/files/api/uploads/"' in found["widget"]
     assert '<script type="module" src="/static/uploads/uploader.js"></script>' in found["widget"]
+    assert found["listing"]["completed"] == "uploaded"
+    assert found["listing"]["errors"] == {}
+    assert found["listing"]["photos"] == [found["body"]["id"]]
+    assert f'value="{found["body"]["id"]}"' in found["listing"]["widget"]
