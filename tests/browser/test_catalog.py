@@ -190,9 +190,9 @@ def test_staff_attach_images_in_the_admin_and_in_an_added_inline(page, make_user
     page.locator("#id_images").set_input_files(photos(tmp_path, "scarf.jpg"))
     wait_until_uploaded(page, ["scarf.jpg"])
 
-    page.get_by_role("link", name="Add another Variant").click()
+    page.get_by_role("button", name="Add another Variant").click()
     page.locator("input[name=variants-0-name]").fill("Red")
-    page.locator("#id_variants-0-image").set_input_files(photos(tmp_path, "red.jpg"))
+    page.locator("#id_variants-0-image").set_input_files(photos(tmp_path, "red.jpg", size=(600, 520)))
     red_row = page.locator("#id_variants-0-image_uploader").get_by_role("listitem").filter(has_text="red.jpg")
     expect(red_row.get_by_role("status")).to_have_text("Uploaded", timeout=30_000)
     steps.shot("admin-filled")

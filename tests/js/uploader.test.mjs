@@ -1,5 +1,5 @@
 import assert from "node:assert/strict"
-import { describe, test } from "node:test"
+import { afterEach, describe, test } from "node:test"
 
 import {
   AUTO_RETRIES,
@@ -8,11 +8,22 @@ import {
   createQueue,
   fillUrl,
   formatSize,
+  gettext,
+  interpolate,
+  isFormsetTemplate,
   isRetryable,
+  maxCountMessage,
+  ngettext,
+  oneFileMessage,
+  parseIds,
   parseS3Error,
+  readCookie,
+  retryRefusedMessage,
   s3ErrorMessage,
+  serializeIds,
   sha256Base64,
   toBase64,
+  waitMessage,
 } from "../../uploads/static/uploads/uploader.js"
 
 const MB = 2 ** 20
@@ -114,6 +125,17 @@ describe("s3ErrorMessage", () => {
     assert.equal(
       s3ErrorMessage({ status: 400, code: "EntityTooLarge" }),
       "File is too large: the upload was not signed for this size.",
+    )
+  })
+
+  test("EntityTooLarge names whichever size it knows", () => {
+    assert.equal(
+      s3ErrorMessage({ status: 400, code: "EntityTooLarge" }, { size: 1.2 * MB }),
+      "File is too large: the upload was signed for 1.2 MB.",
+    )
+    assert.equal(
+      s3ErrorMessage({ status: 400, code: "EntityTooLarge" }, { maxSize: 10 * MB }),
+      "File is too large: the upload was not signed for this size; the limit is 10 MB.",
     )
   })
 
@@ -401,5 +423,183 @@ describe("the file's digest", () => {
 
   test("encodes bytes to base64", () => {
     assert.equal(toBase64(new Uint8Array([0, 255, 16]).buffer), "AP8Q")
+  })
+})
+
+// Stands in for what Django's JavaScriptCatalog view defines: a catalogue of msgid → translation
+// (a [singular, plural] pair for plurals), with the same gettext/ngettext/interpolate signatures.
+function installCatalogue(catalogue) {
+  const calls = []
+  globalThis.django = {
+    gettext(msgid) {
+      const value = catalogue[msgid]
+      return typeof value === "string" ? value : msgid
+    },
+    ngettext(singular, plural, count) {
+      const value = catalogue[singular]
+      if (Array.isArray(value)) return value[count === 1 ? 0 : 1]
+      return count === 1 ? singular : plural
+    },
+    interpolate(format, values, named) {
+      calls.push({ format, values, named })
+      if (named) return format.replace(/%\(\s*([^)]*)\s*\)s/g, (match) => String(values[match.slice(2, -2)]))
+      return format.replace(/%s/g, () => String(values.shift()))
+    },
+  }
+  return calls
+}
+
+describe("translation", () => {
+  afterEach(() => {
+    delete globalThis.django
+  })
+
+  test("without Django's catalogue, texts stay English", () => {
+    assert.equal(gettext("Move up"), "Move up")
+    assert.equal(ngettext("%(count)s byte", "%(count)s bytes", 1), "%(count)s byte")
+    assert.equal(ngettext("%(count)s byte", "%(count)s bytes", 0), "%(count)s bytes")
+    assert.equal(interpolate("%(name)s is %(size)s", { name: "a.jpg", size: "1 MB" }), "a.jpg is 1 MB")
+  })
+
+  test("without the catalogue, a placeholder with no value is left for someone to notice", () => {
+    assert.equal(interpolate("%(name)s, %(missing)s", { name: "a.jpg" }), "a.jpg, %(missing)s")
+  })
+
+  test("a django object without the catalogue's functions is ignored", () => {
+    globalThis.django = {}
+    assert.equal(waitMessage(2), "Wait for 2 images to finish uploading, then save.")
+  })
+
+  test("with the catalogue, a sentence comes out translated, its placeholders reordered and filled", () => {
+    const calls = installCatalogue({
+      "%(size)s MB": "%(size)s Mo",
+      "File is too large: the upload was signed for %(size)s; the limit is %(limit)s.":
+        "Fichier trop volumineux : la limite est %(limit)s, l’envoi était signé pour %(size)s.",
+    })
+    assert.equal(
+      s3ErrorMessage({ status: 400, code: "EntityTooLarge" }, { maxSize: 10 * MB, size: 1.2 * MB }),
+      "Fichier trop volumineux : la limite est 10 Mo, l’envoi était signé pour 1.2 Mo.",
+    )
+    assert.ok(calls.every((call) => call.named === true))
+  })
+
+  test("with the catalogue, plurals follow the count", () => {
+    installCatalogue({
+      "Wait for %(count)s image to finish uploading, then save.": [
+        "Attendez que %(count)s image finisse d’être envoyée, puis enregistrez.",
+        "Attendez que %(count)s images finissent d’être envoyées, puis enregistrez.",
+      ],
+    })
+    assert.equal(waitMessage(1), "Attendez que 1 image finisse d’être envoyée, puis enregistrez.")
+    assert.equal(waitMessage(3), "Attendez que 3 images finissent d’être envoyées, puis enregistrez.")
+  })
+
+  test("with the catalogue, API and byte-count texts are translated too", () => {
+    installCatalogue({
+      "Could not reach the server. Check your connection and try again.": "Serveur injoignable.",
+      "%(count)s byte": ["%(count)s octet", "%(count)s octets"],
+    })
+    assert.equal(apiErrorMessage(0, null), "Serveur injoignable.")
+    assert.equal(formatSize(17), "17 octets")
+    assert.equal(formatSize(1), "1 octet")
+  })
+
+  test("a msgid the catalogue lacks stays English", () => {
+    installCatalogue({})
+    assert.equal(s3ErrorMessage({ status: 503, code: "SlowDown" }), "The storage is busy. Try again in a moment.")
+  })
+})
+
+describe("the field's value", () => {
+  test("is read as ids in order, without blanks, spaces or repeats", () => {
+    assert.deepEqual(parseIds("b, a,,b , c"), ["b", "a", "c"])
+  })
+
+  test("is empty for an empty or missing value", () => {
+    assert.deepEqual(parseIds(""), [])
+    assert.deepEqual(parseIds(" , "), [])
+    assert.deepEqual(parseIds(undefined), [])
+  })
+
+  test("is written comma-separated, in order, each id once", () => {
+    assert.equal(serializeIds(["uuid1", "uuid2", "uuid1"]), "uuid1,uuid2")
+    assert.equal(serializeIds([]), "")
+  })
+
+  test("round-trips", () => {
+    const ids = ["6f1c2b0e-3a4d-4e5f-8a9b-0c1d2e3f4a5b", "0b4f3c47-2f3e-4f8e-9b1e-7d8c9a0b1c2d"]
+    assert.deepEqual(parseIds(serializeIds(ids)), ids)
+  })
+})
+
+describe("readCookie", () => {
+  test("finds Django's csrftoken among other cookies", () => {
+    assert.equal(readCookie("sessionid=abc; csrftoken=T0k3n; theme=dark"), "T0k3n")
+    assert.equal(readCookie("csrftoken=first"), "first")
+  })
+
+  test("ignores a cookie whose name only ends or starts with csrftoken", () => {
+    assert.equal(readCookie("xcsrftoken=wrong; csrftoken2=wrong; csrftoken=right"), "right")
+  })
+
+  test("decodes a percent-encoded value, and keeps one that is not valid encoding", () => {
+    assert.equal(readCookie("csrftoken=a%2Bb%3D"), "a+b=")
+    assert.equal(readCookie("csrftoken=100%"), "100%")
+  })
+
+  test("keeps an = inside the value", () => {
+    assert.equal(readCookie("csrftoken=a=b"), "a=b")
+  })
+
+  test("is empty when the cookie is missing", () => {
+    assert.equal(readCookie(""), "")
+    assert.equal(readCookie("sessionid=abc"), "")
+    assert.equal(readCookie(undefined), "")
+  })
+
+  test("reads another name when asked", () => {
+    assert.equal(readCookie("csrftoken=a; my_csrf=b", "my_csrf"), "b")
+  })
+})
+
+describe("field messages", () => {
+  test("a capped field says how many files it refused", () => {
+    assert.equal(maxCountMessage(10, 2), "This field takes at most 10 images; 2 were not added.")
+    assert.equal(maxCountMessage(10, 1), "This field takes at most 10 images; 1 was not added.")
+    assert.equal(maxCountMessage(1, 3), "This field takes at most 1 image; 3 were not added.")
+  })
+
+  test("a full capped field says why Retry did nothing", () => {
+    assert.equal(
+      retryRefusedMessage(10),
+      "This field takes at most 10 images; remove one before retrying this file.",
+    )
+  })
+
+  test("a single-upload field names the file it kept", () => {
+    assert.equal(oneFileMessage("shoe.jpg", 1), "This field takes one image: shoe.jpg was added, 1 other file was not.")
+    assert.equal(oneFileMessage("shoe.jpg", 2), "This field takes one image: shoe.jpg was added, 2 other files were not.")
+  })
+
+  test("the submit guard counts the files still uploading", () => {
+    assert.equal(waitMessage(2), "Wait for 2 images to finish uploading, then save.")
+    assert.equal(waitMessage(1), "Wait for 1 image to finish uploading, then save.")
+  })
+})
+
+describe("isFormsetTemplate", () => {
+  const element = (id, insideEmptyForm = false) => ({
+    id,
+    closest: (selector) => (insideEmptyForm && selector === ".empty-form" ? {} : null),
+  })
+
+  test("is true for the template form Django's admin clones on Add another", () => {
+    assert.equal(isFormsetTemplate(element("id_images-__prefix__-image_uploader")), true)
+    assert.equal(isFormsetTemplate(element("id_images-empty_uploader", true)), true)
+  })
+
+  test("is false for a real form, including a clone renamed from the template", () => {
+    assert.equal(isFormsetTemplate(element("id_images-0-image_uploader")), false)
+    assert.equal(isFormsetTemplate(element("")), false)
   })
 })

@@ -1,11 +1,64 @@
 // Direct-to-S3 image uploads for every [data-uploader] element.
 // Each file: create a row (JSON API) → POST the file to S3 with the signed
 // fields → ask the API to verify it. URLs and limits come from data- attributes.
+//
+// Public API
+//
+//   mount(element) → instance        Bind one [data-uploader] element; mounting it again returns
+//                                    the same instance. Throws if a required data- attribute is missing.
+//     instance.element               the [data-uploader] element
+//     instance.addFiles(files)       upload a FileList or array of File, as if picked
+//     instance.destroy()             cancel uploads in flight and drop every listener
+//     instance.ids                   the field's value, in order ([] outside field mode)
+//     instance.busy                  how many files are still on their way (neither done nor failed)
+//   mountAll(scope = document) → [instance]
+//                                    mount scope and every [data-uploader] in it, except formset
+//                                    templates (inside .empty-form, or an id with __prefix__)
+//
+// On load every uploader in the page is mounted, and a MutationObserver mounts uploaders added
+// later (admin "Add another", a project's own script) and destroys those taken out of the page.
+//
+// Events, dispatched on the [data-uploader] element, bubbling:
+//   uploads:added     { file }
+//   uploads:progress  { file, loaded, total }           bytes sent to S3
+//   uploads:verified  { file, upload }                  the API's upload; upload.duplicate when the
+//                                                       same bytes were already uploaded
+//   uploads:error     { file, code, message, retryable }
+//   uploads:change    { ids }                           field mode: the value changed (files joined,
+//                                                       moved or removed); fires before uploads:verified
+//
+// Field mode (data-field): the uploader feeds a form field through its input[data-uploader-value]:
+// the ids of the done rows, comma-separated, in list order. data-multiple keeps several, in an order
+// the user chooses (data-max-count caps them); without it a new upload replaces the previous one.
+//
+// Texts go through Django's JavaScript catalogue (django.gettext …) when the page loads it.
+
+// Resolved at each call, not at import: the catalogue script may load after this module,
+// and tests swap it.
+/** Django's `gettext` when the JavaScript catalogue is loaded, else the English msgid. */
+export function gettext(msgid) {
+  const translate = globalThis.django?.gettext
+  return typeof translate === "function" ? translate(msgid) : msgid
+}
+
+/** Django's `ngettext` when the JavaScript catalogue is loaded, else English's one/other rule. */
+export function ngettext(singular, plural, count) {
+  const translate = globalThis.django?.ngettext
+  if (typeof translate === "function") return translate(singular, plural, count)
+  return count === 1 ? singular : plural
+}
+
+/** Fill `%(name)s` placeholders from `values`, with Django's `interpolate` when it is there. */
+export function interpolate(format, values) {
+  const own = globalThis.django?.interpolate
+  if (typeof own === "function") return own(format, values, true)
+  return format.replace(/%\(([^)]+)\)s/g, (placeholder, name) => (name in values ? String(values[name]) : placeholder))
+}
 
 const UNITS = [
-  ["GB", 2 ** 30],
-  ["MB", 2 ** 20],
-  ["KB", 2 ** 10],
+  [2 ** 30, (size) => interpolate(gettext("%(size)s GB"), { size })],
+  [2 ** 20, (size) => interpolate(gettext("%(size)s MB"), { size })],
+  [2 ** 10, (size) => interpolate(gettext("%(size)s KB"), { size })],
 ]
 
 const RETRYABLE_STORAGE_CODES = new Set(["RequestTimeout", "SlowDown", "InternalError", "ServiceUnavailable"])
@@ -14,16 +67,16 @@ const XML_ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" }
 
 /** "12.4 MB", "10 MB", "532 KB", "17 bytes"; 1 MB is 1,048,576 bytes. */
 export function formatSize(bytes) {
-  for (const [unit, factor] of UNITS) {
+  for (const [factor, unit] of UNITS) {
     if (bytes >= factor) {
       const scaled = (bytes * 10) / factor
       let tenths = Math.round(scaled)
       // Round half to even like the server's Python, so both print the same size.
       if (scaled % 1 === 0.5 && tenths % 2 === 1) tenths -= 1
-      return `${tenths / 10} ${unit}`
+      return unit(tenths / 10)
     }
   }
-  return bytes === 1 ? "1 byte" : `${bytes} bytes`
+  return interpolate(ngettext("%(count)s byte", "%(count)s bytes", bytes), { count: bytes })
 }
 
 /** Put an upload id into a URL template such as "/uploads/api/uploads/{id}/". */
@@ -67,7 +120,7 @@ export async function sha256Base64(blob) {
   try {
     const reply = await new Promise((resolve, reject) => {
       worker.onmessage = (event) => resolve(event.data)
-      worker.onerror = (event) => reject(new Error(event.message || "the hashing worker failed"))
+      worker.onerror = (event) => reject(new Error(event.message || gettext("the hashing worker failed")))
       worker.postMessage(blob)
     })
     if (reply.error) throw new Error(reply.error)
@@ -101,46 +154,58 @@ function isPolicyExpired({ code, message = "" }) {
   return code === "AccessDenied" && /policy expired/i.test(message)
 }
 
+// Whole sentences, one per case, so translators never have to glue fragments together.
+function tooLargeMessage(size, maxSize) {
+  const values = { size: size ? formatSize(size) : "", limit: maxSize ? formatSize(maxSize) : "" }
+  if (size && maxSize) {
+    return interpolate(gettext("File is too large: the upload was signed for %(size)s; the limit is %(limit)s."), values)
+  }
+  if (size) return interpolate(gettext("File is too large: the upload was signed for %(size)s."), values)
+  if (maxSize) {
+    return interpolate(gettext("File is too large: the upload was not signed for this size; the limit is %(limit)s."), values)
+  }
+  return gettext("File is too large: the upload was not signed for this size.")
+}
+
 /**
  * A sentence for the user about a failed POST to S3.
  * `status` 0 is a network or CORS failure; `code` and `message` come from parseS3Error.
  */
 export function s3ErrorMessage({ status, code = "", message = "" }, { maxSize, size } = {}) {
-  if (!status) return "Could not reach the file storage. Check your connection and try again."
+  if (!status) return gettext("Could not reach the file storage. Check your connection and try again.")
   switch (code) {
-    case "EntityTooLarge": {
-      const signed = size ? `the upload was signed for ${formatSize(size)}` : "the upload was not signed for this size"
-      const limit = maxSize ? `; the limit is ${formatSize(maxSize)}` : ""
-      return `File is too large: ${signed}${limit}.`
-    }
+    case "EntityTooLarge":
+      return tooLargeMessage(size, maxSize)
     case "EntityTooSmall":
       return size
-        ? `File is too small: the upload was signed for ${formatSize(size)}. Pick the file again.`
-        : "File is too small for this upload. Pick the file again."
+        ? interpolate(gettext("File is too small: the upload was signed for %(size)s. Pick the file again."), {
+            size: formatSize(size),
+          })
+        : gettext("File is too small for this upload. Pick the file again.")
     case "AccessDenied":
       if (isPolicyExpired({ code, message })) {
-        return "The upload permission expired before the file was sent. Retry to get a new one."
+        return gettext("The upload permission expired before the file was sent. Retry to get a new one.")
       }
       if (/invalid according to policy|policy condition failed/i.test(message)) {
-        return "The storage refused the upload: it does not match what the server allowed."
+        return gettext("The storage refused the upload: it does not match what the server allowed.")
       }
-      return "The storage refused the upload (access denied)."
+      return gettext("The storage refused the upload (access denied).")
     case "SignatureDoesNotMatch":
-      return "The storage rejected the upload signature. The server's storage settings need fixing."
+      return gettext("The storage rejected the upload signature. The server's storage settings need fixing.")
     case "RequestTimeout":
-      return "The upload was too slow and the storage stopped waiting. Try again."
+      return gettext("The upload was too slow and the storage stopped waiting. Try again.")
     case "SlowDown":
-      return "The storage is busy. Try again in a moment."
+      return gettext("The storage is busy. Try again in a moment.")
     case "InternalError":
-      return "The storage had an internal error. Try again."
+      return gettext("The storage had an internal error. Try again.")
     case "ServiceUnavailable":
-      return "The storage is unavailable right now. Try again in a moment."
+      return gettext("The storage is unavailable right now. Try again in a moment.")
     case "NoSuchBucket":
-      return "The storage bucket does not exist. The server's storage settings need fixing."
+      return gettext("The storage bucket does not exist. The server's storage settings need fixing.")
     case "":
-      return `The storage answered HTTP ${status} without an error code.`
+      return interpolate(gettext("The storage answered HTTP %(status)s without an error code."), { status })
     default:
-      return `The storage refused the upload: ${code} (HTTP ${status}).`
+      return interpolate(gettext("The storage refused the upload: %(code)s (HTTP %(status)s)."), { code, status })
   }
 }
 
@@ -148,9 +213,11 @@ export function s3ErrorMessage({ status, code = "", message = "" }, { maxSize, s
 export function apiErrorMessage(status, json) {
   const message = json?.error?.message
   if (typeof message === "string" && message.trim()) return message
-  if (!status) return "Could not reach the server. Check your connection and try again."
-  if (status >= 500) return `The server had a problem (HTTP ${status}). Try again in a moment.`
-  return `Unexpected reply from the server (HTTP ${status}).`
+  if (!status) return gettext("Could not reach the server. Check your connection and try again.")
+  if (status >= 500) {
+    return interpolate(gettext("The server had a problem (HTTP %(status)s). Try again in a moment."), { status })
+  }
+  return interpolate(gettext("Unexpected reply from the server (HTTP %(status)s)."), { status })
 }
 
 /**
@@ -214,6 +281,89 @@ export function createQueue(limit) {
   }
 }
 
+/** A field's value as upload ids, in order, each once: "a, b,,a" → ["a", "b"]. */
+export function parseIds(value) {
+  const ids = String(value ?? "")
+    .split(",")
+    .map((id) => id.trim())
+    .filter(Boolean)
+  return [...new Set(ids)]
+}
+
+/** Upload ids as the field's value: comma-separated, in order, each once. */
+export function serializeIds(ids) {
+  return parseIds(Array.from(ids).join(",")).join(",")
+}
+
+/** The value of cookie `name` in a `document.cookie` string, or "" when it is not set. */
+export function readCookie(cookies, name = "csrftoken") {
+  for (const pair of String(cookies ?? "").split(";")) {
+    const at = pair.indexOf("=")
+    if (at < 0 || pair.slice(0, at).trim() !== name) continue
+    const value = pair.slice(at + 1).trim()
+    try {
+      return decodeURIComponent(value)
+    } catch {
+      return value
+    }
+  }
+  return ""
+}
+
+/** Whether an element is a formset's hidden template form, which is cloned, never used itself. */
+export function isFormsetTemplate(element) {
+  return (element.id ?? "").includes("__prefix__") || element.closest(".empty-form") !== null
+}
+
+/** What to say when a capped field refused `refused` files: "This field takes at most 10 images; 2 were not added." */
+export function maxCountMessage(max, refused) {
+  const limit = interpolate(ngettext("at most %(max)s image", "at most %(max)s images", max), { max })
+  return interpolate(
+    ngettext(
+      "This field takes %(limit)s; %(count)s was not added.",
+      "This field takes %(limit)s; %(count)s were not added.",
+      refused,
+    ),
+    { limit, count: refused },
+  )
+}
+
+/** What to say when a capped field is full and a failed file is retried. */
+export function retryRefusedMessage(max) {
+  return interpolate(
+    ngettext(
+      "This field takes at most %(max)s image; remove one before retrying this file.",
+      "This field takes at most %(max)s images; remove one before retrying this file.",
+      max,
+    ),
+    { max },
+  )
+}
+
+/** What to say when a single-upload field was given several files and kept the first. */
+export function oneFileMessage(kept, refused) {
+  return interpolate(
+    ngettext(
+      "This field takes one image: %(name)s was added, %(count)s other file was not.",
+      "This field takes one image: %(name)s was added, %(count)s other files were not.",
+      refused,
+    ),
+    { name: kept, count: refused },
+  )
+}
+
+/** What to say when the form is submitted while `count` files are still uploading. */
+export function waitMessage(count) {
+  return interpolate(
+    ngettext(
+      "Wait for %(count)s image to finish uploading, then save.",
+      "Wait for %(count)s images to finish uploading, then save.",
+      count,
+    ),
+    { count },
+  )
+}
+
 class UploadFailure extends Error {
   constructor(message, { code, retryable }) {
     super(message)
@@ -236,17 +386,24 @@ function storageFailure(status, body, limits) {
 }
 
 function readConfig(root) {
-  const { createUrl, detailUrl, completeUrl, csrfToken = "", maxSize, parallel, profile = "default" } = root.dataset
+  const { createUrl, detailUrl, completeUrl, maxSize, maxCount, parallel, profile = "default" } = root.dataset
   if (!createUrl || !detailUrl || !completeUrl) {
     throw new Error("[data-uploader] needs data-create-url, data-detail-url and data-complete-url.")
   }
+  const field = "field" in root.dataset
+  const valueInput = field ? root.querySelector("[data-uploader-value]") : null
+  if (field && !valueInput) throw new Error("[data-uploader][data-field] needs an input[data-uploader-value].")
+  const multiple = field && "multiple" in root.dataset
   return {
     createUrl,
     detailUrl,
     completeUrl,
-    csrfToken,
     profile,
+    field,
+    multiple,
+    valueInput,
     maxSize: Number(maxSize) || 0,
+    maxCount: multiple ? Math.max(0, Number.parseInt(maxCount, 10) || 0) : 0,
     parallel: Math.max(1, Number.parseInt(parallel, 10) || 1),
   }
 }
@@ -272,32 +429,63 @@ function h(tag, attributes = {}, text = "") {
   return node
 }
 
+// Button texts by data-action, looked up at render time so a late catalogue still applies.
+const ACTION_LABELS = {
+  Cancel: () => gettext("Cancel"),
+  Retry: () => gettext("Retry"),
+  Remove: () => gettext("Remove"),
+  "Move up": () => gettext("Move up"),
+  "Move down": () => gettext("Move down"),
+}
+
+const SETTLED_STATES = new Set(["done", "failed"])
+
+const ROW_DRAG_TYPE = "application/x-uploads-row"
+
 const instances = new WeakMap()
 
+// Page-wide, so rows of a cloned uploader (same element id) never share a name id with the original's.
+let rowSerial = 0
+
 /**
- * Bind one [data-uploader] element: its file input, drop zone and list.
- * Returns `{ addFiles(fileList), destroy() }`; mounting twice returns the same object.
+ * Bind one [data-uploader] element: its file input, drop zone and list (and in field mode its
+ * value input, message area and form). Mounting twice returns the same instance.
  */
 export function mount(root) {
   if (instances.has(root)) return instances.get(root)
 
   const config = readConfig(root)
+  const { field, multiple, maxCount, valueInput } = config
   const queue = createQueue(config.parallel)
   const input = root.querySelector("input[type=file]")
   const zone = root.querySelector("[data-uploader-drop]") ?? root
   const list = root.querySelector("[data-uploader-list]") ?? root.querySelector("ul")
+  const message = field ? (root.querySelector("[data-uploader-message]") ?? addMessageArea()) : null
   const rows = new Map()
   const listening = new AbortController()
   const on = (target, type, handler) => target?.addEventListener(type, handler, { signal: listening.signal })
   let dragDepth = 0
-  let rowCount = 0
+  let messageKind = null
+  let waitingFor = 0
+  let dragged = null
 
   function emit(type, detail) {
     root.dispatchEvent(new CustomEvent(`uploads:${type}`, { bubbles: true, detail }))
   }
 
+  // The widget is rendered without a token (it cannot know it), so look for one at request time.
+  function csrfToken() {
+    const named = "input[name=csrfmiddlewaretoken]"
+    return (
+      root.dataset.csrfToken ||
+      root.closest("form")?.querySelector(named)?.value ||
+      document.querySelector(named)?.value ||
+      readCookie(document.cookie)
+    )
+  }
+
   async function request(url, { method, json, signal, keepalive }) {
-    const headers = { Accept: "application/json", "X-CSRFToken": config.csrfToken }
+    const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() }
     if (json !== undefined) headers["Content-Type"] = "application/json"
     let response
     try {
@@ -355,10 +543,10 @@ export function mount(root) {
 
   async function transfer(row, signal) {
     const { file } = row
-    setStatus(row, "checking", "Checking file…")
+    setStatus(row, "checking", gettext("Checking file…"))
     row.sha256 ??= await sha256Base64(file)
     signal.throwIfAborted()
-    setStatus(row, "uploading", "Uploading…")
+    setStatus(row, "uploading", gettext("Uploading…"))
     const declared = { filename: file.name, content_type: file.type, size: file.size, profile: config.profile }
     if (row.sha256) declared.sha256 = row.sha256
     // Not aborted with the attempt: a cancelled create still has to tell us which row to delete.
@@ -375,7 +563,7 @@ export function mount(root) {
       },
     })
     row.progress.value = 100
-    setStatus(row, "verifying", "Verifying…")
+    setStatus(row, "verifying", gettext("Verifying…"))
     return request(fillUrl(config.completeUrl, row.id), { method: "POST", signal })
   }
 
@@ -387,7 +575,8 @@ export function mount(root) {
         if (!(error instanceof UploadFailure) || !error.retryable || retry >= AUTO_RETRIES || signal.aborted) throw error
         discard(row)
         const seconds = backoffDelay(retry) / 1000
-        setStatus(row, "retrying", `${error.message} Retrying in ${seconds} s…`)
+        const note = interpolate(gettext("%(error)s Retrying in %(seconds)s s…"), { error: error.message, seconds })
+        setStatus(row, "retrying", note)
         await pause(backoffDelay(retry), signal)
       }
     }
@@ -398,12 +587,18 @@ export function mount(root) {
     row.attempt = attempt
     row.li.classList.remove("is-error")
     row.progress.value = 0
-    setStatus(row, "waiting", "Waiting…")
+    setStatus(row, "waiting", gettext("Waiting…"))
     setActions(row, ["Cancel"])
+    changed()
     try {
       const upload = await queue.run(() => transferWithRetries(row, attempt.signal), { signal: attempt.signal })
+      // Cancelled while the last reply (a duplicate's, say) was on its way: the row is gone already.
+      attempt.signal.throwIfAborted()
       if (upload.status !== "uploaded" || !upload.url) {
-        throw new UploadFailure("The server did not confirm the file; try again.", { code: "not_verified", retryable: true })
+        throw new UploadFailure(gettext("The server did not confirm the file; try again."), {
+          code: "not_verified",
+          retryable: true,
+        })
       }
       succeed(row, upload)
     } catch (error) {
@@ -418,45 +613,100 @@ export function mount(root) {
     const { file, li } = row
     row.id = null
     row.progress.value = 100
-    setStatus(row, "done", upload.duplicate ? "Already uploaded" : "Uploaded")
+    setStatus(row, "done", upload.duplicate ? gettext("Already uploaded") : gettext("Uploaded"))
     const thumbnail = h("img", { class: "uploader__thumb", alt: file.name, src: upload.url, decoding: "async" })
     li.querySelector(".uploader__thumb").replaceWith(thumbnail)
     const size = formatSize(upload.size ?? file.size)
-    const details = upload.width && upload.height ? `${upload.width} × ${upload.height} · ${size}` : size
+    const details =
+      upload.width && upload.height
+        ? interpolate(gettext("%(width)s × %(height)s · %(size)s"), { width: upload.width, height: upload.height, size })
+        : size
     row.status.after(h("p", { class: "uploader__details" }, details))
-    setActions(row, [])
+    if (field) join(row, upload)
+    else setActions(row, [])
     emit("verified", { file, upload })
+  }
+
+  function join(row, upload) {
+    const id = String(upload.id)
+    if (upload.duplicate && fieldIds().includes(id)) {
+      // The server answered with an id the field already holds: a second row would be the same image twice.
+      removeRow(row)
+      say(interpolate(gettext("%(name)s is already in this field."), { name: row.file.name }))
+    } else {
+      row.uploadId = id
+      // A duplicate's upload was made elsewhere (maybe for a saved object), so it is never ours to delete.
+      row.owned = !upload.duplicate
+      row.li.dataset.uploadId = id
+      setDoneActions(row)
+      if (!multiple) {
+        for (const other of rows.values()) {
+          if (other !== row && other.li.dataset.state === "done") release(other)
+        }
+      }
+    }
+    changed()
   }
 
   function fail(row, error) {
     if (!(error instanceof UploadFailure)) console.error(error)
-    const { message, code, retryable } =
+    const { message: text, code, retryable } =
       error instanceof UploadFailure
         ? error
-        : { message: `The upload stopped unexpectedly: ${error.message}`, code: "client_error", retryable: true }
+        : {
+            message: interpolate(gettext("The upload stopped unexpectedly: %(error)s"), { error: error.message }),
+            code: "client_error",
+            retryable: true,
+          }
     row.li.classList.add("is-error")
     row.li.dataset.state = "failed"
     row.progress.value = 0
-    row.status.replaceChildren(h("span", { role: "alert" }, message))
+    row.status.replaceChildren(h("span", { role: "alert" }, text))
     setActions(row, retryable ? ["Retry", "Remove"] : ["Remove"])
-    emit("error", { file: row.file, code, message, retryable })
+    changed()
+    emit("error", { file: row.file, code, message: text, retryable })
+  }
+
+  function forget(id) {
+    request(fillUrl(config.detailUrl, id), { method: "DELETE", keepalive: true }).catch(() => {})
   }
 
   // Best effort: a pending row left behind is for the server's clean-up.
   function discard(row) {
     if (!row.id) return
-    request(fillUrl(config.detailUrl, row.id), { method: "DELETE", keepalive: true }).catch(() => {})
+    forget(row.id)
     row.id = null
+  }
+
+  // Takes a done row out of the field. Only an upload made on this page is deleted: a server-rendered
+  // one may already belong to the saved object, and the server decides that on save.
+  function release(row) {
+    if (row.owned) forget(row.uploadId)
+    row.owned = false
+    removeRow(row)
   }
 
   function removeRow(row) {
     const { li } = row
     if (li.contains(document.activeElement)) {
       const neighbour = li.nextElementSibling ?? li.previousElementSibling
-      ;(neighbour?.querySelector("button") ?? input)?.focus()
+      ;(neighbour?.querySelector("button:enabled") ?? input)?.focus()
     }
     li.remove()
     rows.delete(li)
+  }
+
+  function move(row, action) {
+    const { li } = row
+    const up = action === "Move up"
+    const sibling = up ? li.previousElementSibling : li.nextElementSibling
+    if (!sibling) return
+    if (up) sibling.before(li)
+    else sibling.after(li)
+    changed()
+    // Taking the row out of the list blurred its button; keep the keyboard on the row that moved.
+    const same = row.actions.querySelector(`button[data-action="${action}"]`)
+    ;(same?.disabled ? row.actions.querySelector("button:enabled") : same)?.focus()
   }
 
   const actions = {
@@ -464,15 +714,23 @@ export function mount(root) {
       row.attempt?.abort()
       discard(row)
       removeRow(row)
+      changed()
     },
     Retry(row) {
+      if (maxCount && occupied() >= maxCount) {
+        say(retryRefusedMessage(maxCount))
+        return
+      }
       discard(row)
       start(row)
     },
     Remove(row) {
       discard(row)
-      removeRow(row)
+      release(row)
+      changed()
     },
+    "Move up": move,
+    "Move down": move,
   }
 
   function setStatus(row, state, text) {
@@ -483,29 +741,159 @@ export function mount(root) {
   function setActions(row, names) {
     const hadFocus = row.actions.contains(document.activeElement)
     row.actions.replaceChildren(
-      ...names.map((name) =>
-        h("button", { type: "button", class: "uploader__button", "data-action": name, "aria-describedby": row.nameId }, name),
-      ),
+      ...names.map((name) => {
+        const button = h("button", { type: "button", class: "uploader__button", "data-action": name }, ACTION_LABELS[name]())
+        // The name stays the bare verb ("Remove"); the file name is its description.
+        if (row.nameId) button.setAttribute("aria-describedby", row.nameId)
+        return button
+      }),
     )
-    if (hadFocus) (row.actions.querySelector("button") ?? input)?.focus()
+    updateMoves(row)
+    if (multiple) {
+      // Only finished rows of an ordered field can be dragged; the thumbnail would otherwise drag alone.
+      row.li.draggable = names.includes("Move up")
+      row.li.querySelector("img")?.setAttribute("draggable", String(!row.li.draggable))
+    }
+    if (hadFocus) (row.actions.querySelector("button:enabled") ?? input)?.focus()
+  }
+
+  function setDoneActions(row) {
+    setActions(row, multiple ? ["Move up", "Move down", "Remove"] : ["Remove"])
+  }
+
+  function updateMoves(row) {
+    const up = row.actions.querySelector('button[data-action="Move up"]')
+    const down = row.actions.querySelector('button[data-action="Move down"]')
+    if (up) up.disabled = !row.li.previousElementSibling
+    if (down) down.disabled = !row.li.nextElementSibling
+  }
+
+  function fieldIds() {
+    return Array.from(list.children)
+      .filter((li) => li.matches(".uploader__file[data-state=done]"))
+      .map((li) => li.dataset.uploadId)
+      .filter(Boolean)
+  }
+
+  function busyCount() {
+    let count = 0
+    for (const row of rows.values()) if (!SETTLED_STATES.has(row.li.dataset.state)) count += 1
+    return count
+  }
+
+  // Failed rows leave the cap free: they are not in the field, and Retry checks the cap again.
+  function occupied() {
+    let count = 0
+    for (const row of rows.values()) if (row.li.dataset.state !== "failed") count += 1
+    return count
+  }
+
+  // After every change in field mode: button states, the message, the value and its event.
+  function changed() {
+    if (!field || listening.signal.aborted) return
+    const focused = document.activeElement
+    for (const row of rows.values()) updateMoves(row)
+    if (focused?.disabled && list.contains(focused)) {
+      ;(focused.closest(".uploader__actions")?.querySelector("button:enabled") ?? input)?.focus()
+    }
+    if (messageKind === "wait" && busyCount() !== waitingFor) quiet()
+    const value = serializeIds(fieldIds())
+    if (valueInput.value === value) return
+    valueInput.value = value
+    emit("change", { ids: parseIds(value) })
+  }
+
+  function addMessageArea() {
+    const area = h("p", { class: "uploader__message", "data-uploader-message": "", role: "alert" })
+    area.hidden = true
+    list.before(area)
+    return area
+  }
+
+  function say(text, { kind = "note", focus = false } = {}) {
+    message.textContent = text
+    message.hidden = false
+    messageKind = kind
+    if (focus) {
+      message.tabIndex = -1
+      message.focus()
+    }
+  }
+
+  function quiet() {
+    if (!message || message.hidden) return
+    message.hidden = true
+    message.textContent = ""
+    messageKind = null
   }
 
   function createRow(file) {
-    rowCount += 1
-    const nameId = `${root.id || "uploader"}-file-${rowCount}`
+    rowSerial += 1
+    const nameId = `${root.id || "uploader"}-file-${rowSerial}`
     const li = h("li", { class: "uploader__file" })
     const body = h("div", { class: "uploader__body" })
-    const progress = h("progress", { class: "uploader__progress", max: "100", "aria-label": `Upload progress for ${file.name}` })
+    const progress = h("progress", {
+      class: "uploader__progress",
+      max: "100",
+      "aria-label": interpolate(gettext("Upload progress for %(name)s"), { name: file.name }),
+    })
     progress.value = 0
     const status = h("p", { class: "uploader__status", role: "status" })
     const actionsBox = h("div", { class: "uploader__actions" })
     body.append(h("span", { class: "uploader__name", id: nameId }, file.name), progress, status)
     li.append(h("div", { class: "uploader__thumb", "aria-hidden": "true" }), body, actionsBox)
-    return { file, li, progress, status, actions: actionsBox, nameId, id: null, attempt: null }
+    return { file, li, progress, status, actions: actionsBox, nameId, id: null, uploadId: null, owned: false, attempt: null }
+  }
+
+  // A server-rendered row: a finished upload already in the field, which this page did not make.
+  function adoptRow(li) {
+    // Without its File a row can only be a finished one; a clone of a live uploader also copies
+    // rows that were mid-upload, and nothing could ever finish those.
+    if ((li.dataset.state || "done") !== "done") {
+      li.remove()
+      return
+    }
+    li.dataset.state = "done"
+    const name = li.querySelector(".uploader__name")
+    if (name && !name.id) name.id = `${root.id || "uploader"}-file-${(rowSerial += 1)}`
+    let actionsBox = li.querySelector(".uploader__actions")
+    if (!actionsBox) {
+      actionsBox = h("div", { class: "uploader__actions" })
+      li.append(actionsBox)
+    }
+    const row = {
+      file: null,
+      li,
+      progress: li.querySelector("progress"),
+      status: li.querySelector(".uploader__status"),
+      actions: actionsBox,
+      nameId: name?.id ?? "",
+      id: null,
+      uploadId: li.dataset.uploadId || null,
+      owned: false,
+      attempt: null,
+    }
+    rows.set(li, row)
+    setDoneActions(row)
   }
 
   function addFiles(fileList) {
-    for (const file of Array.from(fileList ?? [])) {
+    let files = Array.from(fileList ?? [])
+    if (files.length === 0) return
+    quiet()
+    if (field && !multiple) {
+      if (files.length > 1) say(oneFileMessage(files[0].name, files.length - 1))
+      files = files.slice(0, 1)
+      // The newest pick wins: one still on its way (or failed) would otherwise replace it when it finishes.
+      for (const row of rows.values()) {
+        if (row.li.dataset.state !== "done") actions.Cancel(row)
+      }
+    } else if (maxCount) {
+      const room = Math.max(0, maxCount - occupied())
+      if (files.length > room) say(maxCountMessage(maxCount, files.length - room))
+      files = files.slice(0, room)
+    }
+    for (const file of files) {
       const row = createRow(file)
       rows.set(row.li, row)
       list.append(row.li)
@@ -552,18 +940,78 @@ export function mount(root) {
   on(list, "click", (event) => {
     const button = event.target.closest("button[data-action]")
     const row = button && rows.get(button.closest("li"))
-    if (row) actions[button.dataset.action]?.(row)
+    if (!row || button.disabled || !(button.dataset.action in actions)) return
+    quiet()
+    actions[button.dataset.action](row, button.dataset.action)
   })
 
+  if (field) {
+    // Reordering by drag is a shortcut for pointers; Move up/Move down stay the way for everyone else.
+    on(list, "dragstart", (event) => {
+      const row = rows.get(event.target.closest?.("li"))
+      if (!row?.li.draggable) return
+      quiet()
+      dragged = { row, next: row.li.nextElementSibling }
+      event.dataTransfer.effectAllowed = "move"
+      // A private type: dropped on a text box, a row must not paste its id.
+      event.dataTransfer.setData(ROW_DRAG_TYPE, row.uploadId ?? "")
+      row.li.classList.add("is-dragging")
+    })
+    on(list, "dragover", (event) => {
+      if (!dragged) return
+      event.preventDefault()
+      event.dataTransfer.dropEffect = "move"
+      const over = event.target.closest?.("li")
+      if (!over || over === dragged.row.li || !rows.has(over)) return
+      const { top, height } = over.getBoundingClientRect()
+      if (event.clientY > top + height / 2) over.after(dragged.row.li)
+      else over.before(dragged.row.li)
+    })
+    on(list, "drop", (event) => {
+      if (dragged) event.preventDefault()
+    })
+    on(list, "dragend", (event) => {
+      if (!dragged) return
+      const { row, next } = dragged
+      dragged = null
+      row.li.classList.remove("is-dragging")
+      // Escape or a drop elsewhere: put the row back where it was.
+      if (event.dataTransfer?.dropEffect === "none") list.insertBefore(row.li, next?.parentNode === list ? next : null)
+      changed()
+    })
+    on(root.closest("form"), "submit", (event) => {
+      const count = busyCount()
+      if (count === 0) return
+      event.preventDefault()
+      waitingFor = count
+      say(waitMessage(count), { kind: "wait", focus: true })
+    })
+    if (!multiple && input) input.multiple = false
+    for (const li of Array.from(list.children)) {
+      if (li.matches(".uploader__file")) adoptRow(li)
+    }
+    for (const row of rows.values()) updateMoves(row)
+    // The list is the truth: an id in the rendered value without a row is not what the user sees.
+    valueInput.value = serializeIds(fieldIds())
+  }
+
   const instance = {
+    element: root,
     addFiles,
     destroy() {
+      // Listeners first, so cancelling the rows below sends no more events.
       listening.abort()
       for (const row of rows.values()) {
         if (row.attempt) actions.Cancel(row)
       }
       instances.delete(root)
       delete root.dataset.uploaderMounted
+    },
+    get ids() {
+      return field ? parseIds(valueInput.value) : []
+    },
+    get busy() {
+      return busyCount()
     },
   }
   instances.set(root, instance)
@@ -573,12 +1021,48 @@ export function mount(root) {
   return instance
 }
 
-if (typeof document !== "undefined") {
-  for (const element of document.querySelectorAll("[data-uploader]")) {
+/**
+ * Mount `scope` (when it is an uploader) and every [data-uploader] inside it, skipping formset
+ * templates. Returns the instances; an element that cannot be mounted is reported on the console.
+ */
+export function mountAll(scope = document) {
+  const elements = Array.from(scope.querySelectorAll?.("[data-uploader]") ?? [])
+  if (scope.matches?.("[data-uploader]")) elements.unshift(scope)
+  const mounted = []
+  for (const element of elements) {
+    if (isFormsetTemplate(element)) continue
     try {
-      mount(element)
+      mounted.push(mount(element))
     } catch (error) {
       console.error(error)
     }
   }
+  return mounted
+}
+
+function destroyDetached(node) {
+  const elements = [node, ...node.querySelectorAll("[data-uploader]")]
+  for (const element of elements) {
+    // A node moved within the page is removed and added again; it is still connected by now.
+    if (!element.isConnected) instances.get(element)?.destroy()
+  }
+}
+
+// Admin inlines and a project's own scripts add uploaders after load (cloning a template form
+// renamed from __prefix__), and take them out again: mount and destroy them as they come and go.
+function watch() {
+  mountAll(document)
+  const observer = new MutationObserver((records) => {
+    for (const record of records) {
+      for (const node of record.removedNodes) if (node.nodeType === Node.ELEMENT_NODE) destroyDetached(node)
+      for (const node of record.addedNodes) if (node.nodeType === Node.ELEMENT_NODE && node.isConnected) mountAll(node)
+    }
+  })
+  observer.observe(document.documentElement, { childList: true, subtree: true })
+}
+
+if (typeof document !== "undefined") {
+  // A module imported early could otherwise mount an uploader whose children the parser has not read yet.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", watch, { once: true })
+  else watch()
 }
