@@ -203,3 +203,25 @@ def test_staff_attach_images_in_the_admin_and_in_an_added_inline(page, make_user
     product = Product.objects.get()
     assert [u.filename for u in product.images.all()] == ["scarf.jpg"]
     assert product.variants.get().image.filename == "red.jpg"
+
+
+def test_a_german_browser_gets_the_uploader_in_german(browser, site, make_user, tmp_path):
+    make_user("jonas")
+    context = browser.new_context(base_url=site.url, locale="de-DE")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        log_in(page, "jonas", "pw-jonas")
+        page.goto("/products/new/")
+        expect(page.get_by_text("Bilder auswählen")).to_be_visible()
+
+        page.locator("#id_images").set_input_files(photos(tmp_path, "schuh.jpg", "sohle.jpg"))
+
+        for name in ("schuh.jpg", "sohle.jpg"):
+            expect(rows(page).filter(has_text=name).get_by_role("status")).to_have_text("Hochgeladen", timeout=30_000)
+        first = rows(page).filter(has_text="schuh.jpg")
+        expect(first.get_by_role("button", name="Nach unten")).to_be_enabled()
+        expect(first.get_by_role("button", name="Nach oben")).to_be_disabled()
+        expect(first.get_by_role("button", name="Entfernen")).to_be_visible()
+    finally:
+        context.close()

@@ -152,8 +152,18 @@ class TestChecks:
 
 
 class TestTranslations:
-    @override_settings(LANGUAGE_CODE="de")
-    def test_the_catalogue_carries_german_texts(self, client):
-        catalogue = client.get(reverse("uploads:jsi18n")).content.decode()
+    def test_the_script_catalogue_speaks_the_browsers_language(self, client):
+        german = client.get(reverse("uploads:jsi18n"), headers={"accept-language": "de"}).content.decode()
+        english = client.get(reverse("uploads:jsi18n"), headers={"accept-language": "en"}).content.decode()
 
-        assert "Hochladen" in catalogue or "hochgeladen" in catalogue
+        assert '"Move up": "Nach oben"' in german
+        assert '"Wait for %(count)s image to finish uploading, then save."' in german
+        assert "Nach oben" not in english
+
+    @override_settings(LANGUAGE_CODE="de")
+    def test_the_widget_and_the_form_errors_are_translated(self, browser, make_user, make_upload):
+        reply = create(browser, [make_upload(make_user())])
+        page = reply.content.decode()
+
+        assert "Bilder auswählen" in page
+        assert "Eine der gewählten Dateien existiert nicht oder gehört nicht Ihnen." in page
