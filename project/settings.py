@@ -116,6 +116,8 @@ UPLOADS = {
             "MIN_WIDTH": 500,
             "MIN_HEIGHT": 500,
             "KEY_PREFIX": "products",
+            # Images dropped into a form that was never saved, or of a deleted product.
+            "DISCARD_UNATTACHED": 24 * 3600,
         },
         "avatar": {
             "ALLOWED_TYPES": ["image/jpeg", "image/png", "image/webp"],
@@ -125,6 +127,7 @@ UPLOADS = {
             "MAX_WIDTH": 4096,
             "MAX_HEIGHT": 4096,
             "KEY_PREFIX": "avatars",
+            "DISCARD_UNATTACHED": 24 * 3600,
         },
     },
 }

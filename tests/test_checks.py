@@ -62,6 +62,8 @@ def test_checks_are_registered_with_django(settings):
         ({"MAX_PENDING": 0}, ["uploads.E025"]),
         ({"UPLOADS_PER_HOUR": "100/h"}, ["uploads.E026", "uploads.W002"]),
         ({"BYTES_PER_DAY": -1}, ["uploads.E027"]),
+        ({"DISCARD_UNATTACHED": 0}, ["uploads.E042"]),
+        ({"PROFILES": {"avatar": {"DISCARD_UNATTACHED": "1 day"}}}, ["uploads.E030"]),
     ],
 )
 def test_each_mistake_in_uploads_has_its_own_check_id(settings, uploads, expected):

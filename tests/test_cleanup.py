@@ -303,8 +303,8 @@ def test_a_dry_run_changes_nothing_and_prints_what_a_real_run_then_does(s3, scen
     *dry_actions, dry_summary = dry.getvalue().splitlines()
     *real_actions, real_summary = real.getvalue().splitlines()
     assert sorted(line.split(" -> ")[0] for line in real_actions) == sorted(dry_actions)
-    assert dry_summary == "Done (dry run, nothing changed): would verify 2, expire 1, delete 2 objects."
-    assert real_summary == "Done: 1 verified, 1 failed, 1 expired, 2 objects deleted."
+    assert dry_summary == "Done (dry run, nothing changed): would verify 2, expire 1, discard 0 unattached, delete 2 objects."
+    assert real_summary == "Done: 1 verified, 1 failed, 1 expired, 0 unattached discarded, 2 objects deleted."
     assert f"Clean-up: {real_summary}" in caplog.messages
     assert f"Clean-up dry run: {dry_summary}" in caplog.messages
 
@@ -328,7 +328,7 @@ def test_the_command_prints_one_line_per_action(s3, scene):
             f"delete {scene['failed']['key']} (upload is failed)",
         ]
     )
-    assert lines[-1] == "Done: 0 verified, 1 failed, 1 expired, 1 object deleted."
+    assert lines[-1] == "Done: 0 verified, 1 failed, 1 expired, 0 unattached discarded, 1 object deleted."
 
 
 def test_grace_defaults_to_the_cleanup_grace_setting(s3, uploaded, settings):
@@ -377,7 +377,9 @@ def test_a_run_interrupted_while_verifying_leaves_the_upload_pending_until_the_n
     with s3_fails_after("DeleteObject", calls=0), pytest.raises(CommandError, match="Run again to finish"):
         call_command("uploads_cleanup", stdout=out)
 
-    assert out.getvalue().splitlines() == ["Stopped part-way: 0 verified, 0 failed, 0 expired, 0 objects deleted."]
+    assert out.getvalue().splitlines() == [
+        "Stopped part-way: 0 verified, 0 failed, 0 expired, 0 unattached discarded, 0 objects deleted."
+    ]
     assert (status(bad), exists(s3, bad["key"])) == ("pending", True)
 
     assert [action.outcome for action in cleanup.run()] == ["failed"]

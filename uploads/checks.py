@@ -28,6 +28,7 @@ _OPTIONAL_POSITIVE_INTS = {
     "MAX_PENDING": "uploads.E025",
     "UPLOADS_PER_HOUR": "uploads.E026",
     "BYTES_PER_DAY": "uploads.E027",
+    "DISCARD_UNATTACHED": "uploads.E042",
 }
 _UNSHARED_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -57,6 +58,7 @@ _PROFILE_RULES = {
     "EXPIRES": (lambda v: _positive(v) and v <= MAX_EXPIRES, f"a whole number of seconds from 1 to {MAX_EXPIRES}"),
     "KEY_PREFIX": (lambda v: isinstance(v, str) and _SAFE_PREFIX.match(v), "path segments of letters, digits, '-', '_'"),
     "PERMISSION": (lambda v: v is None or isinstance(v, str) or callable(v), "None, 'app.codename' or a callable"),
+    "DISCARD_UNATTACHED": (lambda v: v is None or _positive(v), "None or a positive whole number of seconds"),
     **{name: (_positive, "a positive whole number") for name in ("MIN_WIDTH", "MIN_HEIGHT", "MAX_WIDTH", "MAX_HEIGHT", "MAX_PIXELS")},
 }
 

@@ -1,12 +1,14 @@
 """Clean-up of what uploads leave behind, safe to run at any time and as often as wanted.
 
-Two passes, each its own small steps, so an S3 failure part-way leaves every row and object
+Three passes, each its own small steps, so an S3 failure part-way leaves every row and object
 consistent and the next run simply carries on:
 
 1. Pending uploads whose policy expired more than ``grace`` ago are settled: verified exactly
    as ``complete`` would (the browser may have died after S3 took the file), or marked expired
    when no file arrived. S3 refuses a POST once its policy has expired, so none can come later.
-2. The bucket is listed under the app's prefix a page at a time; an object is deleted when no
+2. For profiles with ``DISCARD_UNATTACHED``, verified uploads that no model's upload field holds
+   and that were verified longer ago than that are deleted, as the owner's DELETE would.
+3. The bucket is listed under the app's prefix a page at a time; an object is deleted when no
    row points at it and it is older than ``grace`` (an orphan), or when its row is failed,
    deleted or expired (a leftover). Objects of uploaded and pending rows are never touched.
 """
@@ -17,11 +19,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from uploads import conf, s3, services
-from uploads.errors import ObjectChanged, ObjectMissing, VerificationFailed
+from uploads import conf, fields, s3, services
+from uploads.errors import InUse, ObjectChanged, ObjectMissing, VerificationFailed
 from uploads.models import Upload
 
-VERIFY, EXPIRE, DELETE = "verify", "expire", "delete"
+VERIFY, EXPIRE, DISCARD, DELETE = "verify", "expire", "discard", "delete"
 UPLOADED, FAILED, LEFT_PENDING, NOT_DELETED = "uploaded", "failed", "left pending", "not deleted"
 # Rows that will never point at a wanted object again: nothing moves a row out of these.
 FINISHED = (Upload.Status.FAILED, Upload.Status.DELETED, Upload.Status.EXPIRED)
@@ -61,6 +63,7 @@ def run(*, now=None, grace=None, dry_run=False, page_size=1000):
         grace = datetime.timedelta(seconds=conf.get("CLEANUP_GRACE"))
     cutoff = now - grace
     yield from settle_abandoned(cutoff, dry_run=dry_run)
+    yield from discard_unattached(now, dry_run=dry_run)
     yield from sweep_bucket(cutoff, dry_run=dry_run, page_size=page_size)
 
 
@@ -82,17 +85,9 @@ def settle_abandoned(cutoff, *, dry_run=False):
 
 
 def _abandoned(cutoff):
-    # Batches by primary key instead of one open cursor: each row changes while we walk, and
-    # SQLite gives a cursor no isolation from writes on the same connection.
-    rows = (
-        Upload.objects.filter(status=Upload.Status.PENDING, expires_at__lt=cutoff)
-        .select_related("owner")
-        .order_by("pk")
-    )
-    batch = list(rows[:ROW_BATCH])
-    while batch:
+    rows = Upload.objects.filter(status=Upload.Status.PENDING, expires_at__lt=cutoff).select_related("owner")
+    for batch in _batches(rows):
         yield from batch
-        batch = list(rows.filter(pk__gt=batch[-1].pk)[:ROW_BATCH])
 
 
 def _settle(row, reason):
@@ -112,6 +107,41 @@ def _settle(row, reason):
             changed = "the file changed while it was checked"
             return Action(VERIFY, row.key, f"{reason}, file found", LEFT_PENDING, changed)
     return Action(VERIFY, row.key, f"{reason}, file found", UPLOADED, f"{verified.width} × {verified.height}")
+
+
+def discard_unattached(now, *, dry_run=False):
+    """Delete verified uploads nothing holds, per profile, once ``DISCARD_UNATTACHED`` has passed."""
+    for profile in conf.profiles():
+        seconds = conf.get("DISCARD_UNATTACHED", profile)
+        if seconds is None:
+            continue
+        verified_before = now - datetime.timedelta(seconds=seconds)
+        rows = Upload.objects.filter(
+            profile=profile, status=Upload.Status.UPLOADED, verified_at__lt=verified_before
+        ).select_related("owner")
+        for batch in _batches(rows):
+            held = fields.attached(row.pk for row in batch)
+            for row in batch:
+                if row.pk in held:
+                    continue
+                verified = f"{row.verified_at:%Y-%m-%dT%H:%M:%SZ}"
+                action = Action(DISCARD, row.key, f"upload {row.pk} verified {verified}, attached to nothing")
+                if not dry_run:
+                    try:
+                        services.delete_upload(row.owner, row.pk)
+                    except InUse:
+                        continue  # attached since we looked: it stays
+                yield action
+
+
+def _batches(rows):
+    # Batches by primary key instead of one open cursor: each row changes while we walk, and
+    # SQLite gives a cursor no isolation from writes on the same connection.
+    rows = rows.order_by("pk")
+    batch = list(rows[:ROW_BATCH])
+    while batch:
+        yield batch
+        batch = list(rows.filter(pk__gt=batch[-1].pk)[:ROW_BATCH])
 
 
 def _prefixes():

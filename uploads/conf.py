@@ -43,6 +43,10 @@ DEFAULTS = {
     "MAX_PIXELS": 50_000_000,
     # Seconds after a policy expires before the clean-up treats its upload as abandoned.
     "CLEANUP_GRACE": 3600,
+    # Seconds after verification after which the clean-up deletes an upload that no model's upload
+    # field holds (a form left before saving, a product deleted). None keeps them: uploads made
+    # with {% uploader %} alone are never attached to anything.
+    "DISCARD_UNATTACHED": None,
     # Whether the create call must carry the file's SHA-256 (base64), which the policy then pins.
     "REQUIRE_CHECKSUM": False,
     # Per-user limits on the create call; None switches one off. Answered with 429 and Retry-After.
@@ -81,6 +85,7 @@ PROFILE_KEYS = (
     "KEY_PREFIX",
     "EXPIRES",
     "PERMISSION",
+    "DISCARD_UNATTACHED",
 )
 
 

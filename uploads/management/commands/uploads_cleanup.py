@@ -51,11 +51,13 @@ def summary(done, dry_run, heading):
     if dry_run:
         return (
             f"{heading} (dry run, nothing changed): would verify {done[cleanup.VERIFY, '']}, "
-            f"expire {done[cleanup.EXPIRE, '']}, delete {objects(done[cleanup.DELETE, ''])}."
+            f"expire {done[cleanup.EXPIRE, '']}, discard {done[cleanup.DISCARD, '']} unattached, "
+            f"delete {objects(done[cleanup.DELETE, ''])}."
         )
     line = (
         f"{heading}: {done[cleanup.VERIFY, cleanup.UPLOADED]} verified, {done[cleanup.VERIFY, cleanup.FAILED]} failed, "
-        f"{done[cleanup.EXPIRE, '']} expired, {objects(done[cleanup.DELETE, ''])} deleted."
+        f"{done[cleanup.EXPIRE, '']} expired, {done[cleanup.DISCARD, '']} unattached discarded, "
+        f"{objects(done[cleanup.DELETE, ''])} deleted."
     )
     left = done[cleanup.VERIFY, cleanup.LEFT_PENDING] + done[cleanup.DELETE, cleanup.NOT_DELETED]
     return f"{line} {left} left for the next run." if left else line
