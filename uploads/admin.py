@@ -1,12 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from uploads import s3, services, verify
+from uploads import fields, s3, services, verify
 from uploads.models import Upload
 
 
@@ -53,6 +54,7 @@ class UploadAdmin(admin.ModelAdmin):
         "preview",
         "filename",
         "owner",
+        "attached_to",
         "status",
         "failure_reason",
         "review",
@@ -99,6 +101,21 @@ class UploadAdmin(admin.ModelAdmin):
             size,
             size,
         )
+
+    @admin.display(description=_("attached to"))
+    def attached_to(self, row):
+        held = fields.holders(row)
+        if not held:
+            return _("nothing")
+        return format_html_join(", ", "{}", ((self._link(obj, field),) for obj, field in held))
+
+    def _link(self, obj, field):
+        label = f"{obj._meta.verbose_name} “{obj}” ({field.verbose_name})"
+        try:
+            url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+        except NoReverseMatch:
+            return label
+        return format_html('<a href="{}">{}</a>', url, label)
 
     @admin.display(description=_("size"), ordering="size")
     def human_size(self, row):

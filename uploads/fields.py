@@ -33,6 +33,11 @@ def attached(upload_ids):
     return found
 
 
+def holders(upload):
+    """The objects whose upload fields hold ``upload``, as ``(object, field)`` pairs."""
+    return [(holder, field) for field in _registry for holder in field.objects_holding(upload)]
+
+
 class _ProfileMixin:
     """What both fields share: the profile, its checks, and joining the registry."""
 
@@ -101,6 +106,9 @@ class UploadField(_ProfileMixin, models.OneToOneField):
         rows = self.model._base_manager.filter(**{f"{self.attname}__in": upload_ids})
         return set(rows.values_list(self.attname, flat=True))
 
+    def objects_holding(self, upload):
+        return list(self.model._base_manager.filter(**{self.attname: upload.pk}))
+
     def formfield(self, **kwargs):
         from uploads.forms import UploadFormField
 
@@ -133,6 +141,10 @@ class UploadsField(_ProfileMixin, models.ManyToManyField):
     def holders_of(self, upload_ids):
         links = self.remote_field.through._base_manager.filter(**{f"{self.m2m_reverse_field_name()}__in": upload_ids})
         return set(links.values_list(self.m2m_reverse_field_name(), flat=True))
+
+    def objects_holding(self, upload):
+        links = self.remote_field.through._base_manager.filter(**{self.m2m_reverse_field_name(): upload.pk})
+        return [getattr(link, self.m2m_field_name()) for link in links.select_related(self.m2m_field_name())]
 
     def save_form_data(self, instance, data):
         """Store exactly these uploads, in this order."""

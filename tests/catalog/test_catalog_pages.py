@@ -7,7 +7,7 @@ from django.core import checks
 from django.test import override_settings
 from django.urls import reverse
 
-from project.catalog.models import Product
+from project.catalog.models import Product, SellerProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +167,21 @@ class TestTranslations:
 
         assert "Bilder auswählen" in page
         assert "Eine der gewählten Dateien existiert nicht oder gehört nicht Ihnen." in page
+
+
+class TestReviewingAnAttachedUpload:
+    def test_the_upload_page_links_to_what_holds_it(self, client, browser, seller, make_user, make_upload):
+        image, avatar = make_upload(seller), make_upload(seller, profile="avatar")
+        create(browser, [image])
+        SellerProfile.objects.create(user=seller, avatar=avatar)
+        client.force_login(make_user(is_staff=True, is_superuser=True))
+        product = Product.objects.get()
+
+        image_page = client.get(reverse("admin:uploads_upload_change", args=[image.pk])).content.decode()
+        avatar_page = client.get(reverse("admin:uploads_upload_change", args=[avatar.pk])).content.decode()
+        loose_page = client.get(reverse("admin:uploads_upload_change", args=[make_upload(seller).pk])).content.decode()
+
+        link = reverse("admin:catalog_product_change", args=[product.pk])
+        assert f'<a href="{link}">product “Trail shoe” (images)</a>' in image_page
+        assert "seller profile “seller” (avatar)" in avatar_page
+        assert "nothing" in loose_page.split("Attached to")[1][:200]
