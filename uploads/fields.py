@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models.fields.related import lazy_related_operation
 from django.db.models.fields.related_descriptors import ManyToManyDescriptor
 from django.utils.functional import cached_property
+from django.utils.text import capfirst
 
 from uploads import conf
 
@@ -112,7 +113,12 @@ class UploadField(_ProfileMixin, models.OneToOneField):
     def formfield(self, **kwargs):
         from uploads.forms import UploadFormField
 
-        return UploadFormField(profile=self.profile, required=not self.blank, label=self.verbose_name, **_form_kwargs(kwargs, self))
+        return UploadFormField(
+            profile=self.profile,
+            required=not self.blank,
+            label=capfirst(self.verbose_name),
+            **_form_kwargs(kwargs, self),
+        )
 
 
 class UploadsField(_ProfileMixin, models.ManyToManyField):
@@ -163,7 +169,7 @@ class UploadsField(_ProfileMixin, models.ManyToManyField):
             multiple=True,
             max_count=self.max_count,
             required=not self.blank,
-            label=self.verbose_name,
+            label=capfirst(self.verbose_name),
             **_form_kwargs(kwargs, self),
         )
 

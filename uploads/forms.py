@@ -34,17 +34,20 @@ class UploadFormField(forms.Field):
             "At most %(limit)d files can be attached here; %(count)d were chosen.",
             "limit",
         ),
+        "required": _("Add at least one image."),
         "not_found": _("One of the chosen files does not exist or is not yours."),
         "pending": _("“%(name)s” has not finished uploading."),
         "failed": _("“%(name)s” was refused: %(reason)s"),
         "gone": _("“%(name)s” is no longer available."),
         "profile": _("“%(name)s” was uploaded for something else and cannot be used here."),
-        "taken": _("“%(name)s” is already attached to something else."),
+        "taken": _("“%(name)s” is already used by %(holder)s."),
     }
 
     def __init__(self, *, profile=conf.DEFAULT_PROFILE, multiple=False, max_count=None, **kwargs):
         self.profile, self.multiple, self.max_count = profile, multiple, max_count
         kwargs.setdefault("widget", UploadWidget(profile=profile, multiple=multiple, max_count=max_count))
+        if not multiple:
+            kwargs["error_messages"] = {"required": _("Add an image."), **kwargs.get("error_messages", {})}
         super().__init__(**kwargs)
 
     # The admin wraps relation widgets in add/change links meant for select boxes; the uploader
@@ -90,24 +93,24 @@ class UploadFormField(forms.Field):
             )
 
     def _check_each(self, ids, attached):
+        """One error per refused id, in the order given; nothing about anyone else's upload."""
         user = get_user()
         rows = Upload.objects.in_bulk(ids)
+        usable = [
+            pk for pk in ids if pk in rows and (pk in attached or rows[pk].owner_id == user.pk)
+        ]
+        held_elsewhere = fields.attached(pk for pk in usable if pk not in attached)
         errors = []
         for pk in ids:
-            row = rows.get(pk)
-            held = pk in attached
-            if row is None or not (held or row.owner_id == user.pk):
+            if pk not in usable:
                 errors.append(ValidationError(self.error_messages["not_found"], code="not_found"))
-            elif (problem := self._problem(row)) is not None:
+            elif (problem := self._problem(rows[pk], taken=pk in held_elsewhere)) is not None:
                 errors.append(problem)
-        new = [pk for pk in ids if pk not in attached and pk in rows]
-        for pk in fields.attached(new):
-            errors.append(ValidationError(self.error_messages["taken"], code="taken", params={"name": rows[pk].filename}))
         if errors:
             raise ValidationError(errors)
         return [rows[pk] for pk in ids]
 
-    def _problem(self, row):
+    def _problem(self, row, *, taken):
         name = {"name": row.filename}
         if row.status == Upload.Status.PENDING:
             return ValidationError(self.error_messages["pending"], code="pending", params=name)
@@ -119,4 +122,7 @@ class UploadFormField(forms.Field):
             return ValidationError(self.error_messages["gone"], code="gone", params=name)
         if row.profile != self.profile:
             return ValidationError(self.error_messages["profile"], code="profile", params=name)
+        if taken:
+            holder = ", ".join(f"{obj._meta.verbose_name} “{obj}”" for obj, _field in fields.holders(row))
+            return ValidationError(self.error_messages["taken"], code="taken", params={**name, "holder": holder})
         return None

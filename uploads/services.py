@@ -48,21 +48,22 @@ def may_start(user, profile):
 
 
 def already_uploaded(owner, declared):
-    """The owner's verified upload of exactly these bytes, if there is one (needs a digest)."""
+    """The owner's verified, unattached upload of exactly these bytes, if there is one (needs a digest)."""
     if not declared.sha256:
         return None
-    return (
-        Upload.objects.filter(
-            owner=owner,
-            status=Upload.Status.UPLOADED,
-            sha256=declared.sha256,
-            size=declared.size,
-            content_type=declared.content_type,
-            profile=declared.profile,
-        )
-        .order_by("created_at")
-        .first()
-    )
+    same = Upload.objects.filter(
+        owner=owner,
+        status=Upload.Status.UPLOADED,
+        sha256=declared.sha256,
+        size=declared.size,
+        content_type=declared.content_type,
+        profile=declared.profile,
+    ).order_by("created_at")
+    # An upload that something already holds cannot be offered again: the same photo in a second
+    # product is a second upload, or that product's form would refuse it on save.
+    candidates = list(same[:5])
+    held = fields.attached(row.pk for row in candidates)
+    return next((row for row in candidates if row.pk not in held), None)
 
 
 def owned(owner, upload_id, *, for_update=False):

@@ -33,6 +33,8 @@ def uploader_context(profile):
         "type_names": ", ".join(verify.type_name(t) for t in allowed),
         "limit": verify.human_size(conf.get("MAX_SIZE", profile)),
         "parallel": conf.get("PARALLEL"),
+        "min_width": conf.get("MIN_WIDTH", profile),
+        "min_height": conf.get("MIN_HEIGHT", profile),
         "catalog_url": reverse("uploads:jsi18n"),
         "script_url": static("uploads/uploader.js"),
         "style_url": static("uploads/uploader.css"),
@@ -56,6 +58,10 @@ class UploadWidget(forms.Widget):
             js=[reverse("uploads:jsi18n"), forms.Script("uploads/uploader.js", type="module")],
         )
 
+    def use_required_attribute(self, initial):
+        # The file input is empty once its files are on their way; the ids are what the form needs.
+        return False
+
     def value_from_datadict(self, data, files, name):
         # The page sends one comma-separated field; other clients may repeat the name instead.
         values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name) or ""]
@@ -68,9 +74,16 @@ class UploadWidget(forms.Widget):
         context = super().get_context(name, value, attrs)
         selection = Selection.of(value)
         shown = self._shown(selection)
+        given = context["widget"]["attrs"]
+        base = given.get("id") or name
+        # What the form adds (aria-invalid, its help text's id) belongs on the input people reach.
+        file_attrs = {key: value for key, value in given.items() if key not in ("id", "aria-describedby")}
+        file_attrs["aria-describedby"] = " ".join(filter(None, [f"{base}_hint", given.get("aria-describedby")]))
         context["widget"].update(
             {
                 **uploader_context(self.profile),
+                "base_id": base,
+                "file_input": {"attrs": file_attrs},
                 "multiple": self.multiple,
                 "max_count": self.max_count,
                 "uploads": shown,

@@ -3,7 +3,7 @@ from django.contrib import admin
 from project.catalog.models import Product, SellerProfile, Variant
 
 
-class VariantInline(admin.TabularInline):
+class VariantInline(admin.StackedInline):
     model = Variant
     extra = 0
 

@@ -1,5 +1,7 @@
 """The demo's seller pages and the admin, through real requests (the middleware names the user)."""
 
+import base64
+import hashlib
 import re
 
 import pytest
@@ -8,6 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from project.catalog.models import Product, SellerProfile
+from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +21,11 @@ def browser(client, seller):
     return client
 
 
-def create(browser, images, **data):
+def create(browser, images, language=None, **data):
     return browser.post(
         reverse("catalog:create"),
         {"title": "Trail shoe", "price": "89.90", "images": ",".join(str(i.pk) for i in images), **data},
+        headers={"accept-language": language} if language else None,
     )
 
 
@@ -55,6 +59,15 @@ class TestSellerPages:
         assert f'value="{images[0].pk},{images[1].pk}"' in page
         assert "front.jpg" in page and "back.jpg" in page
         assert not Product.objects.exists()
+
+    def test_a_price_with_a_comma_is_read_in_german_and_refused_in_english(self, browser, seller, make_upload):
+        english = create(browser, [make_upload(seller)], price="24,90", language="en")
+        assert "Enter a number." in english.content.decode()
+
+        german = create(browser, [make_upload(seller)], price="24,90", language="de")
+
+        assert german.status_code == 302
+        assert str(Product.objects.get().price) == "24.90"
 
     def test_another_sellers_upload_is_a_field_error(self, browser, make_user, make_upload):
         reply = create(browser, [make_upload(make_user())])
@@ -93,6 +106,28 @@ class TestDeletingAnAttachedUpload:
         assert api.delete(reverse("uploads:detail", args=[image.pk])).status_code == 200
         image.refresh_from_db()
         assert image.status == "deleted"
+
+
+class TestTheSamePhotoInTwoProducts:
+    def test_an_attached_upload_is_not_offered_as_a_duplicate(self, browser, api, seller, s3):
+        from tests.conftest import post_to_s3
+        from tests.images import image_bytes
+
+        data = image_bytes("image/jpeg", 600, 600)
+        digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        declared = {"filename": "mug.jpg", "content_type": "image/jpeg", "size": len(data), "sha256": digest}
+        declared["profile"] = "product_image"
+        first = api.post("/uploads/api/uploads/", declared).json()
+        post_to_s3(first, data)
+        api.complete(first["id"])
+        assert api.post("/uploads/api/uploads/", declared).json()["duplicate"] is True  # not attached yet
+
+        create(browser, [Upload.objects.get(pk=first["id"])])
+        again = api.post("/uploads/api/uploads/", declared)
+
+        assert again.status_code == 201
+        assert again.json()["duplicate"] is False
+        assert again.json()["id"] != first["id"]
 
 
 class TestAdmin:

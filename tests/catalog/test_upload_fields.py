@@ -119,7 +119,7 @@ class TestRefusals:
         form = product_form(seller, [image], title="Copy")
 
         self.assert_refused(form, "taken")
-        assert form.errors["images"] == ["“shoe.jpg” is already attached to something else."]
+        assert form.errors["images"] == ["“shoe.jpg” is already used by product “Trail shoe”."]
 
     def test_an_upload_held_by_another_kind_of_field_is_refused(self, seller, make_upload):
         image = make_upload(seller)
@@ -128,6 +128,29 @@ class TestRefusals:
 
         self.assert_refused(product_form(seller, [image], title="Copy"), "taken")
 
+    def test_an_attached_upload_of_someone_else_reveals_nothing(self, seller, make_user, make_upload):
+        other = make_user()
+        theirs = make_upload(other, filename="secret-prototype.jpg")
+        save(product_form(other, [theirs], title="Their product"), other)
+
+        form = product_form(seller, [theirs])
+
+        assert form.errors["images"] == ["One of the chosen files does not exist or is not yours."]
+
+    def test_errors_come_in_the_order_of_the_files(self, seller, make_user, make_upload):
+        chosen = [
+            make_upload(seller, status="pending", filename="a.jpg"),
+            make_upload(make_user()),
+            make_upload(seller, profile="avatar", filename="c.jpg"),
+        ]
+        taken = make_upload(seller, filename="d.jpg")
+        save(product_form(seller, [taken], title="First"), seller)
+
+        form = product_form(seller, [*chosen, taken])
+
+        codes = [error.code for error in form.errors.as_data()["images"]]
+        assert codes == ["pending", "not_found", "profile", "taken"]
+
     def test_text_that_is_not_an_id_is_refused(self, seller):
         with submitted_by(seller):
             form = ProductForm({"title": "Boot", "price": "1", "images": "../../etc/passwd"})
@@ -135,7 +158,10 @@ class TestRefusals:
         assert form.errors["images"] == ["“../../etc/passwd” is not an upload id."]
 
     def test_at_least_one_image_is_required(self, seller):
-        self.assert_refused(product_form(seller, []), "required")
+        form = product_form(seller, [])
+
+        self.assert_refused(form, "required")
+        assert form.errors["images"] == ["Add at least one image."]
 
     def test_at_most_max_count_images(self, seller, make_upload):
         form = product_form(seller, [make_upload(seller) for _ in range(9)])
