@@ -39,7 +39,7 @@ def holders(upload):
     return [(holder, field) for field in _registry for holder in field.objects_holding(upload)]
 
 
-class _ProfileMixin:
+class UploadFieldMixin:
     """What both fields share: the profile, its checks, and joining the registry."""
 
     def _take_profile(self, kwargs, profile):
@@ -90,7 +90,7 @@ class _ProfileMixin:
         return name, path, args, {"profile": self.profile, **kwargs}
 
 
-class UploadField(_ProfileMixin, models.OneToOneField):
+class UploadField(UploadFieldMixin, models.OneToOneField):
     """One verified upload of ``profile``; a given upload can be attached to one row only."""
 
     def __init__(self, profile=conf.DEFAULT_PROFILE, on_delete=models.SET_NULL, **kwargs):
@@ -121,7 +121,7 @@ class UploadField(_ProfileMixin, models.OneToOneField):
         )
 
 
-class UploadsField(_ProfileMixin, models.ManyToManyField):
+class UploadsField(UploadFieldMixin, models.ManyToManyField):
     """Verified uploads of ``profile`` in the order the form gave them (``obj.field.all()`` keeps it)."""
 
     def __init__(self, profile=conf.DEFAULT_PROFILE, max_count=None, **kwargs):

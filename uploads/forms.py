@@ -6,23 +6,44 @@ Anything else is a field error, and the rest of the choice comes back intact wit
 """
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import connection
 from django.forms.boundfield import BoundField
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from uploads import conf, fields
-from uploads.middleware import get_user
+from uploads.middleware import get_submission
 from uploads.models import Upload
 from uploads.selection import Selection, as_uuid, ids_of
 from uploads.widgets import UploadWidget
 
 
 class _SelectionBoundField(BoundField):
+    """Carries the ids the saved object holds next to the ids chosen, for clean() and the widget.
+
+    They are read from the form's instance, never from ``initial``: initial data can come from
+    the request (the admin fills it from the query string), and held ids are trusted.
+    """
+
+    @cached_property
+    def held(self):
+        instance = getattr(self.form, "instance", None)
+        if instance is None or instance.pk is None:
+            return []
+        try:
+            model_field = instance._meta.get_field(self.name)
+        except FieldDoesNotExist:
+            return []
+        return model_field.value_from_object(instance) if isinstance(model_field, fields.UploadFieldMixin) else []
+
     @property
     def data(self):
-        # clean() needs the ids the object already holds next to the ids posted; only the form knows them.
-        return Selection.of(super().data, attached=self.initial)
+        return Selection.of(super().data, attached=self.held)
+
+    def value(self):
+        return Selection.of(super().value(), attached=self.held)
 
 
 class UploadFormField(forms.Field):
@@ -41,6 +62,7 @@ class UploadFormField(forms.Field):
         "gone": _("“%(name)s” is no longer available."),
         "profile": _("“%(name)s” was uploaded for something else and cannot be used here."),
         "taken": _("“%(name)s” is already used by %(holder)s."),
+        "chosen_twice": _("“%(name)s” is also chosen in another field of this form."),
     }
 
     def __init__(self, *, profile=conf.DEFAULT_PROFILE, multiple=False, max_count=None, **kwargs):
@@ -65,7 +87,7 @@ class UploadFormField(forms.Field):
         return _SelectionBoundField(form, self, field_name)
 
     def prepare_value(self, value):
-        return Selection.of(value, attached=value) if not isinstance(value, Selection) else value
+        return Selection.of(value)
 
     def has_changed(self, initial, data):
         return ids_of(initial) != ids_of(data)
@@ -93,19 +115,34 @@ class UploadFormField(forms.Field):
             )
 
     def _check_each(self, ids, attached):
-        """One error per refused id, in the order given; nothing about anyone else's upload."""
-        user = get_user()
-        rows = Upload.objects.in_bulk(ids)
+        """One error per refused id, in the order given; nothing about anyone else's upload.
+
+        Inside a transaction (the admin's, ATOMIC_REQUESTS, or the view's own) the chosen rows
+        stay locked until it ends, so a simultaneous save or DELETE of the same upload waits and
+        then sees this one's outcome instead of both succeeding.
+        """
+        submission = get_submission()
+        user = submission.user
+        rows = Upload.objects.all()
+        if connection.in_atomic_block:
+            rows = rows.select_for_update()
+        rows = rows.in_bulk(ids)
         usable = [
             pk for pk in ids if pk in rows and (pk in attached or rows[pk].owner_id == user.pk)
         ]
-        held_elsewhere = fields.attached(pk for pk in usable if pk not in attached)
+        new = [pk for pk in usable if pk not in attached]
+        held_elsewhere = fields.attached(new)
+        claimed_elsewhere = {pk for pk in new if not submission.claim(pk, id(self))}
         errors = []
         for pk in ids:
             if pk not in usable:
                 errors.append(ValidationError(self.error_messages["not_found"], code="not_found"))
             elif (problem := self._problem(rows[pk], taken=pk in held_elsewhere)) is not None:
                 errors.append(problem)
+            elif pk in claimed_elsewhere:
+                errors.append(
+                    ValidationError(self.error_messages["chosen_twice"], code="taken", params={"name": rows[pk].filename})
+                )
         if errors:
             raise ValidationError(errors)
         return [rows[pk] for pk in ids]

@@ -6,11 +6,25 @@ of the request (a context variable: safe with threads and async views alike).
 
 import contextlib
 import contextvars
+from dataclasses import dataclass, field
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.core.exceptions import ImproperlyConfigured
 
-_user = contextvars.ContextVar("uploads_current_user")
+_submission = contextvars.ContextVar("uploads_submission")
+
+
+@dataclass
+class Submission:
+    """Who submits, and which uploads this request's form fields have claimed so far: one new
+    upload chosen in two fields of one save (a gallery and an inline) must be refused once."""
+
+    user: object
+    claims: dict = field(default_factory=dict)
+
+    def claim(self, upload_id, claimant):
+        """Claim an upload for ``claimant``; False when another field of this request has it."""
+        return self.claims.setdefault(upload_id, claimant) == claimant
 
 
 def current_user(get_response):
@@ -34,16 +48,16 @@ def current_user(get_response):
 @contextlib.contextmanager
 def submitted_by(user):
     """Treat ``user`` as the submitting user: for forms validated outside a request (tests, scripts)."""
-    token = _user.set(user)
+    token = _submission.set(Submission(user))
     try:
         yield user
     finally:
-        _user.reset(token)
+        _submission.reset(token)
 
 
-def get_user():
+def get_submission():
     try:
-        return _user.get()
+        return _submission.get()
     except LookupError:
         raise ImproperlyConfigured(
             "An upload form field was used outside a request: add 'uploads.middleware.current_user' to "
@@ -53,4 +67,5 @@ def get_user():
 
 def peek_user():
     """The submitting user, or None outside a request (rendering must not fail for that)."""
-    return _user.get(None)
+    submission = _submission.get(None)
+    return submission.user if submission else None

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 
 from project.catalog.forms import ProductForm, SellerProfileForm
@@ -26,10 +27,13 @@ def product_edit(request, pk):
 
 def _edit(request, product):
     form = ProductForm(request.POST or None, instance=product)
-    if request.method == "POST" and form.is_valid():
-        product = form.save()
-        messages.success(request, f"Saved “{product.title}”.")
-        return redirect(product)
+    # Checked and saved in one transaction: the chosen uploads stay locked from the check to the
+    # save, so a double-clicked Save or a simultaneous DELETE waits and then gets a clear answer.
+    with transaction.atomic():
+        if request.method == "POST" and form.is_valid():
+            product = form.save()
+            messages.success(request, f"Saved “{product.title}”.")
+            return redirect(product)
     return render(request, "catalog/product_form.html", {"form": form, "product": product})
 
 
@@ -43,8 +47,9 @@ def product_detail(request, pk):
 def seller_profile(request):
     profile, _created = SellerProfile.objects.get_or_create(user=request.user)
     form = SellerProfileForm(request.POST or None, instance=profile)
-    if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Profile saved.")
-        return redirect("catalog:profile")
+    with transaction.atomic():
+        if request.method == "POST" and form.is_valid():
+            form.save()
+            messages.success(request, "Profile saved.")
+            return redirect("catalog:profile")
     return render(request, "catalog/profile_form.html", {"form": form, "profile": profile})
