@@ -58,23 +58,26 @@ def test_two_images_upload_at_once_with_progress_and_thumbnails(seller_page, ste
     steps.shot("gallery-after-reload")
 
 
-def test_a_file_over_the_limit_gets_a_clear_message_and_nothing_is_stored(seller_page, steps, tmp_path, settings):
+def test_a_file_over_the_limit_is_refused_before_anything_is_sent(seller_page, steps, tmp_path, settings):
     settings.UPLOADS = {"MAX_SIZE": 50 * 1024}
     page = seller_page
     page.reload()
     path = tmp_path / "huge.jpg"
     path.write_bytes(image_bytes("image/jpeg", 400, 400, noise=True))
     assert path.stat().st_size > 50 * 1024
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
 
     page.get_by_label("Choose images").set_input_files(path)
 
     row = page.get_by_role("list", name="Uploads").get_by_role("listitem").filter(has_text="huge.jpg")
-    shown = f"File is {path.stat().st_size / 1024:.1f} KB; the limit is 50 KB."
+    shown = f"huge.jpg is {path.stat().st_size / 1024:.1f} KB; the limit is 50 KB."
     expect(row.get_by_role("alert")).to_have_text(shown)
     expect(row.get_by_role("button", name="Retry")).to_have_count(0)
     expect(row.get_by_role("button", name="Remove")).to_be_visible()
     steps.shot("too-large")
     assert not Upload.objects.exists()
+    assert not [url for url in requests if "/uploads/api/" in url], "the browser knew the size: no API call"
 
 
 def test_a_file_that_is_not_really_an_image_is_refused_after_upload(seller_page, steps, tmp_path, s3):
@@ -189,7 +192,7 @@ def test_cancel_stops_an_upload_and_removes_its_pending_row(seller_page, steps, 
     assert wait_for(lambda: len(held), 1, page)  # the file is on its way to S3
     expect(row.get_by_role("status")).to_contain_text("Uploading")
     steps.shot("uploading")
-    row.get_by_role("button", name="Cancel").click()
+    row.get_by_role("button", name="Cancel upload").click()
 
     expect(page.get_by_role("list", name="Uploads").get_by_role("listitem").filter(has_text="sofa.jpg")).to_have_count(0)
     steps.shot("cancelled")
@@ -205,7 +208,7 @@ def test_cancel_while_the_upload_is_being_prepared_still_removes_the_row(seller_
 
     page.get_by_label("Choose images").set_input_files(path)
     page.wait_for_function("() => document.querySelector('[data-uploader-list] li')")
-    page.get_by_role("button", name="Cancel").click()
+    page.get_by_role("button", name="Cancel upload").click()
     assert len(held) == 1
     held[0].continue_()  # the server creates the row after all
 

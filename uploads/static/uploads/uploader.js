@@ -7,7 +7,8 @@
 //   mount(element) → instance        Bind one [data-uploader] element; mounting it again returns
 //                                    the same instance. Throws if a required data- attribute is missing.
 //     instance.element               the [data-uploader] element
-//     instance.addFiles(files)       upload a FileList or array of File, as if picked
+//     instance.addFiles(files)       upload a FileList or array of File, as if picked; a file over
+//                                    data-max-size or of a type not in data-accept fails at once
 //     instance.destroy()             cancel uploads in flight and drop every listener
 //     instance.ids                   the field's value, in order ([] outside field mode)
 //     instance.busy                  how many files are still on their way (neither done nor failed)
@@ -17,19 +18,23 @@
 //
 // On load every uploader in the page is mounted, and a MutationObserver mounts uploaders added
 // later (admin "Add another", a project's own script) and destroys those taken out of the page.
+// While a file is on its way, leaving the page asks the browser to warn first; when the browser
+// comes back online, files that failed with a retryable error start again by themselves.
 //
 // Events, dispatched on the [data-uploader] element, bubbling:
 //   uploads:added     { file }
 //   uploads:progress  { file, loaded, total }           bytes sent to S3
 //   uploads:verified  { file, upload }                  the API's upload; upload.duplicate when the
 //                                                       same bytes were already uploaded
-//   uploads:error     { file, code, message, retryable }
+//   uploads:error     { file, code, message, retryable }  also before any request: code "too_large"
+//                                                       or "unsupported_type" when the browser can tell
 //   uploads:change    { ids }                           field mode: the value changed (files joined,
 //                                                       moved or removed); fires before uploads:verified
 //
 // Field mode (data-field): the uploader feeds a form field through its input[data-uploader-value]:
 // the ids of the done rows, comma-separated, in list order. data-multiple keeps several, in an order
-// the user chooses (data-max-count caps them); without it a new upload replaces the previous one.
+// the user chooses (data-max-count caps them), marks the first as the cover, and announces each move
+// in a polite live region (.uploader__live); without it a new upload replaces the previous one.
 //
 // Texts go through Django's JavaScript catalogue (django.gettext …) when the page loads it.
 
@@ -76,6 +81,10 @@ export function formatSize(bytes) {
       return unit(tenths / 10)
     }
   }
+  return countBytes(bytes)
+}
+
+function countBytes(bytes) {
   return interpolate(ngettext("%(count)s byte", "%(count)s bytes", bytes), { count: bytes })
 }
 
@@ -364,6 +373,62 @@ export function waitMessage(count) {
   )
 }
 
+// As the server names them in the widget's hint and its own refusals.
+const TYPE_NAMES = {
+  "image/jpeg": "JPEG",
+  "image/png": "PNG",
+  "image/webp": "WebP",
+  "image/gif": "GIF",
+  "image/avif": "AVIF",
+}
+
+/** A data-accept value as MIME types, lower-cased, each once: "image/jpeg, image/PNG" → ["image/jpeg", "image/png"]. */
+export function parseAccept(value) {
+  const types = String(value ?? "")
+    .split(",")
+    .map((type) => type.trim().toLowerCase())
+    .filter(Boolean)
+  return [...new Set(types)]
+}
+
+/** MIME types as people know them: ["image/jpeg", "image/webp"] → "JPEG, WebP"; others stay as they are. */
+export function typeNames(types) {
+  return types.map((type) => TYPE_NAMES[type] ?? type).join(", ")
+}
+
+/** Whether a file's `type` is one of `accepted`; an empty list accepts everything. */
+export function isAcceptedType(type, accepted) {
+  return accepted.length === 0 || accepted.includes(String(type ?? "").trim().toLowerCase())
+}
+
+/**
+ * Why the server will refuse `file` ({ name, size, type }), when the browser can already tell:
+ * `{ code, message }`, or null. `maxSize` 0 and an empty `accept` check nothing. The server stays
+ * the authority; this only spares a request bound to fail. Size first, as the server checks.
+ */
+export function checkFile(file, { maxSize = 0, accept = [] } = {}) {
+  if (maxSize && file.size > maxSize) {
+    let size = formatSize(file.size)
+    let limit = formatSize(maxSize)
+    // "50 KB; the limit is 50 KB" would explain nothing.
+    if (size === limit) [size, limit] = [countBytes(file.size), countBytes(maxSize)]
+    return {
+      code: "too_large",
+      message: interpolate(gettext("%(name)s is %(size)s; the limit is %(limit)s."), { name: file.name, size, limit }),
+    }
+  }
+  if (!isAcceptedType(file.type, accept)) {
+    return {
+      code: "unsupported_type",
+      message: interpolate(gettext("%(name)s is not one of the accepted types: %(types)s."), {
+        name: file.name,
+        types: typeNames(accept),
+      }),
+    }
+  }
+  return null
+}
+
 class UploadFailure extends Error {
   constructor(message, { code, retryable }) {
     super(message)
@@ -386,7 +451,7 @@ function storageFailure(status, body, limits) {
 }
 
 function readConfig(root) {
-  const { createUrl, detailUrl, completeUrl, maxSize, maxCount, parallel, profile = "default" } = root.dataset
+  const { createUrl, detailUrl, completeUrl, maxSize, maxCount, parallel, accept, profile = "default" } = root.dataset
   if (!createUrl || !detailUrl || !completeUrl) {
     throw new Error("[data-uploader] needs data-create-url, data-detail-url and data-complete-url.")
   }
@@ -403,6 +468,7 @@ function readConfig(root) {
     multiple,
     valueInput,
     maxSize: Number(maxSize) || 0,
+    accept: parseAccept(accept),
     maxCount: multiple ? Math.max(0, Number.parseInt(maxCount, 10) || 0) : 0,
     parallel: Math.max(1, Number.parseInt(parallel, 10) || 1),
   }
@@ -431,7 +497,7 @@ function h(tag, attributes = {}, text = "") {
 
 // Button texts by data-action, looked up at render time so a late catalogue still applies.
 const ACTION_LABELS = {
-  Cancel: () => gettext("Cancel"),
+  Cancel: () => gettext("Cancel upload"),
   Retry: () => gettext("Retry"),
   Remove: () => gettext("Remove"),
   "Move up": () => gettext("Move up"),
@@ -461,6 +527,7 @@ export function mount(root) {
   const zone = root.querySelector("[data-uploader-drop]") ?? root
   const list = root.querySelector("[data-uploader-list]") ?? root.querySelector("ul")
   const message = field ? (root.querySelector("[data-uploader-message]") ?? addMessageArea()) : null
+  const live = multiple ? (root.querySelector(".uploader__live") ?? addLiveRegion()) : null
   const rows = new Map()
   const listening = new AbortController()
   const on = (target, type, handler) => target?.addEventListener(type, handler, { signal: listening.signal })
@@ -614,7 +681,15 @@ export function mount(root) {
     row.id = null
     row.progress.value = 100
     setStatus(row, "done", upload.duplicate ? gettext("Already uploaded") : gettext("Uploaded"))
-    const thumbnail = h("img", { class: "uploader__thumb", alt: file.name, src: upload.url, decoding: "async" })
+    const thumbnail = h("img", {
+      class: "uploader__thumb",
+      alt: file.name,
+      width: "64",
+      height: "64",
+      loading: "lazy",
+      decoding: "async",
+      src: upload.url,
+    })
     li.querySelector(".uploader__thumb").replaceWith(thumbnail)
     const size = formatSize(upload.size ?? file.size)
     const details =
@@ -660,6 +735,7 @@ export function mount(root) {
           }
     row.li.classList.add("is-error")
     row.li.dataset.state = "failed"
+    row.retryable = retryable
     row.progress.value = 0
     row.status.replaceChildren(h("span", { role: "alert" }, text))
     setActions(row, retryable ? ["Retry", "Remove"] : ["Remove"])
@@ -704,6 +780,7 @@ export function mount(root) {
     if (up) sibling.before(li)
     else sibling.after(li)
     changed()
+    announcePosition(row)
     // Taking the row out of the list blurred its button; keep the keyboard on the row that moved.
     const same = row.actions.querySelector(`button[data-action="${action}"]`)
     ;(same?.disabled ? row.actions.querySelector("button:enabled") : same)?.focus()
@@ -717,7 +794,7 @@ export function mount(root) {
       changed()
     },
     Retry(row) {
-      if (maxCount && occupied() >= maxCount) {
+      if (!hasRoom()) {
         say(retryRefusedMessage(maxCount))
         return
       }
@@ -788,6 +865,14 @@ export function mount(root) {
     return count
   }
 
+  function hasRoom() {
+    return !maxCount || occupied() < maxCount
+  }
+
+  function listedRows() {
+    return Array.from(list.children).filter((li) => rows.has(li))
+  }
+
   // After every change in field mode: button states, the message, the value and its event.
   function changed() {
     if (!field || listening.signal.aborted) return
@@ -796,11 +881,55 @@ export function mount(root) {
     if (focused?.disabled && list.contains(focused)) {
       ;(focused.closest(".uploader__actions")?.querySelector("button:enabled") ?? input)?.focus()
     }
-    if (messageKind === "wait" && busyCount() !== waitingFor) quiet()
+    if (messageKind === "wait") updateWait()
+    if (multiple) markCover()
     const value = serializeIds(fieldIds())
     if (valueInput.value === value) return
     valueInput.value = value
     emit("change", { ids: parseIds(value) })
+  }
+
+  // A save was held back: keep the count true, and once nothing is left say so, until the user acts
+  // again. Failed rows carry their own alert, and "all uploaded" would not be true of them.
+  function updateWait() {
+    const count = busyCount()
+    if (count === waitingFor) return
+    waitingFor = count
+    if (count > 0) say(waitMessage(count), { kind: "wait" })
+    else if (Array.from(rows.values()).some((row) => row.li.dataset.state === "failed")) quiet()
+    else say(gettext("All images are uploaded. You can save now."), { kind: "ready" })
+  }
+
+  // The first finished image is the one a project shows first, so the order the user picks is the cover's too.
+  function markCover() {
+    const cover = list.querySelector(":scope > .uploader__file[data-state=done]")
+    for (const badge of list.querySelectorAll(".uploader__badge")) {
+      if (badge.closest("li") !== cover) badge.remove()
+    }
+    if (cover && !cover.querySelector(".uploader__badge")) {
+      const badge = h("span", { class: "uploader__badge" }, gettext("Cover"))
+      const body = cover.querySelector(".uploader__body")
+      if (body) body.prepend(badge)
+      else cover.append(badge)
+    }
+  }
+
+  // A move shows only on screen; a polite live region tells screen reader users where the row went.
+  function announcePosition(row) {
+    const listed = listedRows()
+    const position = listed.indexOf(row.li) + 1
+    if (!live || position === 0) return
+    live.textContent = interpolate(gettext("%(name)s is now %(position)s of %(count)s."), {
+      name: row.name,
+      position,
+      count: listed.length,
+    })
+  }
+
+  function addLiveRegion() {
+    const region = h("div", { class: "uploader__live", "aria-live": "polite", "aria-atomic": "true" })
+    root.append(region)
+    return region
   }
 
   function addMessageArea() {
@@ -842,7 +971,19 @@ export function mount(root) {
     const actionsBox = h("div", { class: "uploader__actions" })
     body.append(h("span", { class: "uploader__name", id: nameId }, file.name), progress, status)
     li.append(h("div", { class: "uploader__thumb", "aria-hidden": "true" }), body, actionsBox)
-    return { file, li, progress, status, actions: actionsBox, nameId, id: null, uploadId: null, owned: false, attempt: null }
+    return {
+      file,
+      name: file.name,
+      li,
+      progress,
+      status,
+      actions: actionsBox,
+      nameId,
+      id: null,
+      uploadId: null,
+      owned: false,
+      attempt: null,
+    }
   }
 
   // A server-rendered row: a finished upload already in the field, which this page did not make.
@@ -863,6 +1004,7 @@ export function mount(root) {
     }
     const row = {
       file: null,
+      name: name?.textContent.trim() ?? "",
       li,
       progress: li.querySelector("progress"),
       status: li.querySelector(".uploader__status"),
@@ -888,18 +1030,28 @@ export function mount(root) {
       for (const row of rows.values()) {
         if (row.li.dataset.state !== "done") actions.Cancel(row)
       }
-    } else if (maxCount) {
-      const room = Math.max(0, maxCount - occupied())
-      if (files.length > room) say(maxCountMessage(maxCount, files.length - room))
-      files = files.slice(0, room)
     }
+    // A file the server would refuse still gets its row, failed at once; only the others count against the cap.
+    let room = maxCount ? Math.max(0, maxCount - occupied()) : Infinity
+    let refused = 0
     for (const file of files) {
+      const refusal = checkFile(file, config)
+      if (!refusal && room === 0) {
+        refused += 1
+        continue
+      }
       const row = createRow(file)
       rows.set(row.li, row)
       list.append(row.li)
       emit("added", { file })
-      start(row)
+      if (refusal) {
+        fail(row, new UploadFailure(refusal.message, { code: refusal.code, retryable: false }))
+      } else {
+        room -= 1
+        start(row)
+      }
     }
+    if (refused > 0) say(maxCountMessage(maxCount, refused))
   }
 
   function hasFiles(event) {
@@ -951,7 +1103,7 @@ export function mount(root) {
       const row = rows.get(event.target.closest?.("li"))
       if (!row?.li.draggable) return
       quiet()
-      dragged = { row, next: row.li.nextElementSibling }
+      dragged = { row, next: row.li.nextElementSibling, from: listedRows().indexOf(row.li) }
       event.dataTransfer.effectAllowed = "move"
       // A private type: dropped on a text box, a row must not paste its id.
       event.dataTransfer.setData(ROW_DRAG_TYPE, row.uploadId ?? "")
@@ -972,12 +1124,13 @@ export function mount(root) {
     })
     on(list, "dragend", (event) => {
       if (!dragged) return
-      const { row, next } = dragged
+      const { row, next, from } = dragged
       dragged = null
       row.li.classList.remove("is-dragging")
       // Escape or a drop elsewhere: put the row back where it was.
       if (event.dataTransfer?.dropEffect === "none") list.insertBefore(row.li, next?.parentNode === list ? next : null)
       changed()
+      if (listedRows().indexOf(row.li) !== from) announcePosition(row)
     })
     on(root.closest("form"), "submit", (event) => {
       const count = busyCount()
@@ -991,9 +1144,29 @@ export function mount(root) {
       if (li.matches(".uploader__file")) adoptRow(li)
     }
     for (const row of rows.values()) updateMoves(row)
+    if (multiple) markCover()
     // The list is the truth: an id in the rendered value without a row is not what the user sees.
     valueInput.value = serializeIds(fieldIds())
   }
+
+  // Leaving mid-upload would drop the files silently. The form's own submit never warns: the submit
+  // guard holds it back while anything is in flight, so a submit that goes ahead has nothing left.
+  on(window, "beforeunload", (event) => {
+    if (busyCount() === 0) return
+    event.preventDefault()
+    event.returnValue = "" // engines from before preventDefault() asked for the warning
+  })
+  // Back online: what failed for a transient reason (most often the lost connection) starts over,
+  // once per event, as if Retry were pressed. A capped field that filled up meanwhile keeps its Retry.
+  on(window, "online", () => {
+    for (const li of listedRows()) {
+      const row = rows.get(li)
+      if (li.dataset.state === "failed" && row.retryable && hasRoom()) {
+        discard(row)
+        start(row)
+      }
+    }
+  })
 
   const instance = {
     element: root,
