@@ -5,6 +5,7 @@ import json
 import logging
 from http import HTTPStatus
 
+from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -44,6 +45,16 @@ class _CsrfCheck(CsrfViewMiddleware):
         raise CsrfFailed(f"CSRF check failed ({reason.rstrip('.')}); reload the page and try again.")
 
 
+def _sent_by_a_browser_session(request):
+    """Whether the caller may be a browser carrying credentials it attaches by itself.
+
+    CSRF protects those: the session cookie, or anything else a browser adds unasked. A client
+    that authenticates with its own ``Authorization`` header (a project's token backend) and sends
+    no session cookie cannot be forged from another site, so it needs no CSRF token.
+    """
+    return settings.SESSION_COOKIE_NAME in request.COOKIES or "HTTP_AUTHORIZATION" not in request.META
+
+
 def _check_csrf(request):
     check = _CsrfCheck(lambda request: None)
     check.process_request(request)
@@ -51,7 +62,8 @@ def _check_csrf(request):
 
 
 def api_view(*methods):
-    """Allow ``methods`` to logged-in users, check CSRF on unsafe ones, answer every error in JSON.
+    """Allow ``methods`` to logged-in users, check CSRF on unsafe ones from browser sessions, answer
+    every error in JSON.
 
     The view is exempt from the CSRF middleware only so that a failure is answered here, in JSON:
     the same check runs below.
@@ -67,7 +79,7 @@ def api_view(*methods):
                     raise NotAuthenticated()
                 if request.method not in allowed:
                     raise MethodNotAllowed(request.method, allowed)
-                if request.method not in SAFE_METHODS:
+                if request.method not in SAFE_METHODS and _sent_by_a_browser_session(request):
                     _check_csrf(request)
                 return view(request, *args, **kwargs)
             except UploadError as error:
