@@ -80,7 +80,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "catalog:list"
 LOGOUT_REDIRECT_URL = "login"
 
 # S3, named as django-storages names them. The defaults point at the local SeaweedFS that

@@ -17,7 +17,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def seller_page(page, steps, make_user):
     make_user("maria")
     log_in(page, "maria", "pw-maria")
-    expect(page.get_by_role("heading", name="Product images")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your products")).to_be_visible()  # where sellers land
+    page.get_by_role("link", name="Image library").click()
+    expect(page.get_by_role("heading", name="Image library")).to_be_visible()
+    page.wait_for_load_state()  # module scripts have run: the uploader is mounted
     steps.shot("logged-in")
     return page
 
@@ -101,6 +104,8 @@ def test_staff_see_the_uploads_in_the_admin(page, steps, make_user, s3, tmp_path
     make_user("maria")
     make_user("ada", is_staff=True, is_superuser=True)
     log_in(page, "maria", "pw-maria")
+    page.goto("/")
+    page.wait_for_load_state()
     path = tmp_path / "lamp.jpg"
     path.write_bytes(image_bytes("image/jpeg", 320, 240))
     page.get_by_label("Choose images").set_input_files(path)
