@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from project.catalog.models import Product
 from tests.test_cleanup import BUCKET, exists, run
+from uploads import cleanup
+from uploads import s3 as app_s3
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -56,7 +58,8 @@ def test_an_unattached_upload_is_discarded_once_its_time_is_up(verified, s3):
 
     assert actions == [
         f"discard {upload.key} (upload {upload.pk} verified "
-        f"{upload.verified_at:%Y-%m-%dT%H:%M:%SZ}, attached to nothing)"
+        f"{upload.verified_at:%Y-%m-%dT%H:%M:%SZ}, attached to nothing)",
+        f"delete {upload.key} (upload is deleted)",
     ]
     upload.refresh_from_db()
     assert upload.status == "deleted"
@@ -96,7 +99,7 @@ def test_images_of_a_deleted_product_are_discarded_by_the_next_run(verified, sel
 
     product.delete()
 
-    assert len(run()) == 1
+    assert [action.split()[0] for action in run()] == ["discard", "delete"]
     assert not exists(s3, upload.key)
 
 
@@ -107,6 +110,25 @@ def test_a_dry_run_names_them_and_changes_nothing(verified, s3, capsys):
 
     out = capsys.readouterr().out
     assert f"discard {upload.key}" in out
-    assert "would verify 0, expire 0, discard 1 unattached, delete 0 objects." in out
+    assert "would verify 0, expire 0, discard 1 unattached, delete 0 objects." in out  # deleted next run
     assert Upload.objects.get(pk=upload.pk).status == "uploaded"
     assert exists(s3, upload.key)
+
+
+def test_discarding_marks_rows_without_asking_s3_so_one_s3_error_cannot_stop_it(verified, s3):
+    uploads = [verified() for _ in range(3)]
+    requests = []
+
+    def record(model, **kwargs):
+        requests.append(model.name)
+
+    events = app_s3.client().meta.events
+    events.register("before-call.s3", record)
+    try:
+        actions = list(cleanup.discard_unattached(timezone.now()))
+    finally:
+        events.unregister("before-call.s3", record)
+
+    assert len(actions) == 3
+    assert requests == []
+    assert {Upload.objects.get(pk=u.pk).status for u in uploads} == {"deleted"}

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -153,12 +154,13 @@ class UploadAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
+    # Objects go with their rows, so deleting in the admin leaves nothing behind in the bucket; only
+    # once the rows are gone (an attached upload is refused), so no row points at a deleted object.
     def delete_model(self, request, obj):
-        s3.delete(obj.key)
         super().delete_model(request, obj)
+        transaction.on_commit(lambda: s3.delete(obj.key))
 
     def delete_queryset(self, request, queryset):
-        # Objects go with their rows, so deleting in the admin leaves nothing behind in the bucket.
-        for key in queryset.values_list("key", flat=True):
-            s3.delete(key)
+        keys = list(queryset.values_list("key", flat=True))
         super().delete_queryset(request, queryset)
+        transaction.on_commit(lambda: [s3.delete(key) for key in keys])

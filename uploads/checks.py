@@ -308,3 +308,35 @@ def _storage_checks(alias):
             )
         ]
     return []
+
+
+_MIDDLEWARE = "uploads.middleware.current_user"
+_AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
+
+
+@register()
+def check_middleware(app_configs, **kwargs):
+    """Upload fields need to know who submits: the middleware, after authentication."""
+    from uploads import fields
+
+    if not fields.upload_fields():
+        return []
+    middleware = list(settings.MIDDLEWARE)
+    if _MIDDLEWARE not in middleware:
+        return [
+            Error(
+                f"The project has upload fields but MIDDLEWARE lacks {_MIDDLEWARE!r}: their forms "
+                "check that new uploads belong to the user who submits them.",
+                hint=f"Add {_MIDDLEWARE!r} to MIDDLEWARE after AuthenticationMiddleware.",
+                id="uploads.E041",
+            )
+        ]
+    if _AUTHENTICATION in middleware and middleware.index(_MIDDLEWARE) < middleware.index(_AUTHENTICATION):
+        return [
+            Error(
+                f"{_MIDDLEWARE!r} comes before AuthenticationMiddleware, so it cannot know the user.",
+                hint=f"Move {_MIDDLEWARE!r} after {_AUTHENTICATION!r}.",
+                id="uploads.E043",
+            )
+        ]
+    return []

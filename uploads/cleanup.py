@@ -7,7 +7,8 @@ consistent and the next run simply carries on:
    as ``complete`` would (the browser may have died after S3 took the file), or marked expired
    when no file arrived. S3 refuses a POST once its policy has expired, so none can come later.
 2. For profiles with ``DISCARD_UNATTACHED``, verified uploads that no model's upload field holds
-   and that were verified longer ago than that are deleted, as the owner's DELETE would.
+   and that were verified longer ago than that are marked deleted; the next pass deletes their
+   objects with the rest, a page at a time.
 3. The bucket is listed under the app's prefix a page at a time; an object is deleted when no
    row points at it and it is older than ``grace`` (an orphan), or when its row is failed,
    deleted or expired (a leftover). Objects of uploaded and pending rows are never touched.
@@ -128,7 +129,7 @@ def discard_unattached(now, *, dry_run=False):
                 action = Action(DISCARD, row.key, f"upload {row.pk} verified {verified}, attached to nothing")
                 if not dry_run:
                     try:
-                        services.delete_upload(row.owner, row.pk)
+                        services.discard(row.owner, row.pk)
                     except InUse:
                         continue  # attached since we looked: it stays
                 yield action

@@ -6,9 +6,8 @@
 render the uploader in forms, the admin included; see ``uploads.forms`` for what a form accepts.
 """
 
-from django.conf import settings
 from django.core import checks
-from django.db import models
+from django.db import models, transaction
 from django.db.models.fields.related import lazy_related_operation
 from django.db.models.fields.related_descriptors import ManyToManyDescriptor
 from django.utils.functional import cached_property
@@ -16,11 +15,14 @@ from django.utils.text import capfirst
 
 from uploads import conf
 
-MIDDLEWARE = "uploads.middleware.current_user"
-
 # Every concrete upload field of the project's models, so "is this upload attached anywhere?"
 # is one query per field. Migration states build their own model classes; those stay out.
 _registry = []
+
+
+def upload_fields():
+    """Every concrete upload field of the project's models."""
+    return list(_registry)
 
 
 def attached(upload_ids):
@@ -43,6 +45,11 @@ class UploadFieldMixin:
     """What both fields share: the profile, its checks, and joining the registry."""
 
     def _take_profile(self, kwargs, profile):
+        for fixed in ("to", "limit_choices_to"):
+            if fixed in kwargs:
+                raise TypeError(
+                    f"{self.__class__.__name__} decides {fixed!r} itself: it holds verified uploads of one profile."
+                )
         self.profile = profile
         kwargs["to"] = "uploads.Upload"
         kwargs.setdefault("related_name", "+")
@@ -51,11 +58,11 @@ class UploadFieldMixin:
     def _register(self, cls):
         from django.apps import apps
 
-        if not cls._meta.abstract and cls._meta.apps is apps and self not in _registry:
+        if not (cls._meta.abstract or cls._meta.swapped) and cls._meta.apps is apps and self not in _registry:
             _registry.append(self)
 
     def check(self, **kwargs):
-        return [*super().check(**kwargs), *self._check_profile(), *self._check_middleware()]
+        return [*super().check(**kwargs), *self._check_profile()]
 
     def _check_profile(self):
         if self.profile in conf.profiles():
@@ -66,19 +73,6 @@ class UploadFieldMixin:
                 hint=f"Add {self.profile!r} to UPLOADS['PROFILES'], or use one of: {', '.join(conf.profiles())}.",
                 obj=self,
                 id="uploads.E040",
-            )
-        ]
-
-    def _check_middleware(self):
-        if MIDDLEWARE in settings.MIDDLEWARE:
-            return []
-        return [
-            checks.Error(
-                f"{self.__class__.__name__} needs the middleware {MIDDLEWARE!r}: forms check that new "
-                "uploads belong to the user who submits them.",
-                hint=f"Add {MIDDLEWARE!r} to MIDDLEWARE after AuthenticationMiddleware.",
-                obj=self,
-                id="uploads.E041",
             )
         ]
 
@@ -93,10 +87,14 @@ class UploadFieldMixin:
 class UploadField(UploadFieldMixin, models.OneToOneField):
     """One verified upload of ``profile``; a given upload can be attached to one row only."""
 
-    def __init__(self, profile=conf.DEFAULT_PROFILE, on_delete=models.SET_NULL, **kwargs):
+    non_db_attrs = (*models.OneToOneField.non_db_attrs, "profile")
+
+    def __init__(self, profile=conf.DEFAULT_PROFILE, on_delete=models.RESTRICT, **kwargs):
         kwargs = self._take_profile(kwargs, profile)
-        if on_delete is models.SET_NULL:
-            kwargs.setdefault("null", True)
+        # No upload is NULL; blank decides whether a form needs one. RESTRICT: an attached upload
+        # cannot be deleted from under the row (the API refuses with 409 too), unless the row goes
+        # in the same deletion (a seller's account with their products and uploads).
+        kwargs.setdefault("null", True)
         super().__init__(on_delete=on_delete, **kwargs)
 
     def contribute_to_class(self, cls, name, **kwargs):
@@ -122,9 +120,17 @@ class UploadField(UploadFieldMixin, models.OneToOneField):
 
 
 class UploadsField(UploadFieldMixin, models.ManyToManyField):
-    """Verified uploads of ``profile`` in the order the form gave them (``obj.field.all()`` keeps it)."""
+    """Verified uploads of ``profile`` in the order they were given (``obj.field.all()`` keeps it).
+
+    The order is the order of the links: they are written in the chosen order, so their ids keep
+    it. That needs no column of ours in the link table, which Django's migrations never see.
+    """
+
+    non_db_attrs = (*models.ManyToManyField.non_db_attrs, "profile", "max_count")
 
     def __init__(self, profile=conf.DEFAULT_PROFILE, max_count=None, **kwargs):
+        if "through" in kwargs:
+            raise TypeError("UploadsField builds its own link table; it takes no 'through'.")
         kwargs = self._take_profile(kwargs, profile)
         self.max_count = max_count
         super().__init__(**kwargs)
@@ -136,10 +142,11 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
         return name, path, args, kwargs
 
     def contribute_to_class(self, cls, name, **kwargs):
-        # Django would build a link table of two keys; ours adds the position, so build it first.
+        # Django would build a link table that lets one upload sit in many rows and vanish with a
+        # deleted upload; ours allows one link per upload and protects it, so build it first.
         if not cls._meta.abstract and not cls._meta.swapped and not self.remote_field.through:
             self.set_attributes_from_name(name)
-            self.remote_field.through = _ordered_link_model(self, cls)
+            self.remote_field.through = _link_model(self, cls)
         super().contribute_to_class(cls, name, **kwargs)
         setattr(cls, self.name, _OrderedDescriptor(self.remote_field, reverse=False))
         self._register(cls)
@@ -153,13 +160,7 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
         return [getattr(link, self.m2m_field_name()) for link in links.select_related(self.m2m_field_name())]
 
     def save_form_data(self, instance, data):
-        """Store exactly these uploads, in this order."""
-        link, source, target = self.remote_field.through, self.m2m_field_name(), self.m2m_reverse_field_name()
-        uploads = list(data or [])
-        link._base_manager.filter(**{source: instance}).delete()
-        link._base_manager.bulk_create(
-            link(**{source: instance, target: upload, "position": position}) for position, upload in enumerate(uploads)
-        )
+        getattr(instance, self.attname).set(data or [])
 
     def formfield(self, **kwargs):
         from uploads.forms import UploadFormField
@@ -176,17 +177,14 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
 
 def _form_kwargs(kwargs, field):
     # The admin passes a queryset and a widget meant for select boxes; the uploader replaces both.
-    kwargs.pop("queryset", None)
-    kwargs.pop("widget", None)
-    kwargs.pop("form_class", None)
-    kwargs.pop("limit_choices_to", None)
-    kwargs.pop("blank", None)
+    for name in ("queryset", "widget", "form_class", "limit_choices_to", "blank"):
+        kwargs.pop(name, None)
     kwargs.setdefault("help_text", field.help_text)
     return kwargs
 
 
-def _ordered_link_model(field, klass):
-    """The link table Django would make for ``field``, plus a position."""
+def _link_model(field, klass):
+    """The link table Django would make for ``field``, with one link per upload, protecting it."""
     to_model = "uploads.Upload"
     name = f"{klass._meta.object_name}_{field.name}"
     source = klass._meta.model_name
@@ -205,7 +203,6 @@ def _ordered_link_model(field, klass):
             "app_label": klass._meta.app_label,
             "db_tablespace": klass._meta.db_tablespace,
             "unique_together": (source, target),
-            "ordering": ["position"],
             "verbose_name": f"{klass._meta.model_name}-upload link",
             "apps": klass._meta.apps,
         },
@@ -217,34 +214,58 @@ def _ordered_link_model(field, klass):
             "Meta": meta,
             "__module__": klass.__module__,
             source: models.ForeignKey(klass, related_name=f"{name}+", on_delete=models.CASCADE),
-            # One link per upload: an upload shown in one gallery is never also in another row's.
-            target: models.OneToOneField(to_model, related_name=f"{name}+", on_delete=models.CASCADE),
-            "position": models.PositiveIntegerField(default=0),
+            # One link per upload: an upload in one gallery is never also in another row's. An
+            # attached upload cannot be deleted from under the row (the API answers 409 too),
+            # unless the row goes in the same deletion.
+            target: models.OneToOneField(to_model, related_name=f"{name}+", on_delete=models.RESTRICT),
         },
     )
 
 
 class _OrderedDescriptor(ManyToManyDescriptor):
-    """``obj.images.all()`` in the stored order."""
+    """``obj.images`` reads in link order and writes with ``set()`` / ``add()`` in the order given."""
 
     @cached_property
     def related_manager_cls(self):
         base = super().related_manager_cls
+        field = self.rel.field
         # The link's key to the upload is hidden ("…+") but still queryable by that name; the
         # upload has one link per field, so ordering through it reuses the join and adds no rows.
-        link = self.rel.through._meta.get_field(self.rel.field.m2m_reverse_field_name())
-        by_position = f"{link.related_query_name()}__position"
+        link_key = self.rel.through._meta.get_field(field.m2m_reverse_field_name())
+        in_link_order = f"{link_key.related_query_name()}__pk"
 
         class OrderedUploads(base):
             def get_queryset(self):
                 queryset = super().get_queryset()
                 if queryset._result_cache is not None:  # prefetched, and ordered there
                     return queryset
-                return queryset.order_by(by_position)
+                return queryset.order_by(in_link_order)
 
             def get_prefetch_querysets(self, instances, querysets=None):
-                if not querysets:
-                    querysets = [self.model._default_manager.order_by(by_position)]
-                return super().get_prefetch_querysets(instances, querysets)
+                queryset = querysets[0] if querysets else self.model._default_manager.all()
+                if not queryset.query.order_by:
+                    queryset = queryset.order_by(in_link_order)
+                return super().get_prefetch_querysets(instances, [queryset])
+
+            def _links(self):
+                return self.through._base_manager.using(self.db).filter(**{self.source_field_name: self.instance})
+
+            def add(self, *uploads, through_defaults=None):
+                """Append, in the order given (Django's own add() collects the ids in a set)."""
+                held = set(self._links().values_list(self.target_field_name, flat=True))
+                new = []
+                for upload in uploads:
+                    pk = getattr(upload, "pk", upload)
+                    if pk not in held:
+                        held.add(pk)
+                        link = {self.source_field_name: self.instance, f"{self.target_field_name}_id": pk}
+                        new.append(self.through(**link))
+                self.through._base_manager.using(self.db).bulk_create(new)
+
+            def set(self, uploads, *, clear=False, through_defaults=None):
+                """Exactly these uploads, in this order (forms and loaddata come through here)."""
+                with transaction.atomic(using=self.db, savepoint=False):
+                    self._links().delete()
+                    self.add(*uploads)
 
         return OrderedUploads

@@ -40,10 +40,10 @@ class _SelectionBoundField(BoundField):
 
     @property
     def data(self):
-        return Selection.of(super().data, attached=self.held)
+        return Selection.of(super().data, attached=self.held, name=self.html_name)
 
     def value(self):
-        return Selection.of(super().value(), attached=self.held)
+        return Selection.of(super().value(), attached=self.held, name=self.html_name)
 
 
 class UploadFormField(forms.Field):
@@ -90,7 +90,7 @@ class UploadFormField(forms.Field):
         return Selection.of(value)
 
     def has_changed(self, initial, data):
-        return ids_of(initial) != ids_of(data)
+        return Selection.of(initial).uuids() != Selection.of(data).uuids()
 
     def clean(self, value):
         selection = Selection.of(value)
@@ -103,7 +103,7 @@ class UploadFormField(forms.Field):
                 raise ValidationError(self.error_messages["required"], code="required")
             return [] if self.multiple else None
         self._check_count(ids)
-        rows = self._check_each(ids, selection.attached)
+        rows = self._check_each(ids, selection.attached, selection.name)
         return rows if self.multiple else rows[0]
 
     def _check_count(self, ids):
@@ -114,7 +114,7 @@ class UploadFormField(forms.Field):
                 self.error_messages["max_count"], code="max_count", params={"limit": self.max_count, "count": len(ids)}
             )
 
-    def _check_each(self, ids, attached):
+    def _check_each(self, ids, attached, field_name):
         """One error per refused id, in the order given; nothing about anyone else's upload.
 
         Inside a transaction (the admin's, ATOMIC_REQUESTS, or the view's own) the chosen rows
@@ -132,7 +132,7 @@ class UploadFormField(forms.Field):
         ]
         new = [pk for pk in usable if pk not in attached]
         held_elsewhere = fields.attached(new)
-        claimed_elsewhere = {pk for pk in new if not submission.claim(pk, id(self))}
+        claimed_elsewhere = {pk for pk in new if not submission.claim(pk, field_name or id(self))}
         errors = []
         for pk in ids:
             if pk not in usable:

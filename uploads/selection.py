@@ -1,8 +1,9 @@
 """A field's value on its way through a form: the ids chosen, and the ids the object already holds.
 
-The already-attached ids come from the server (the form's initial data), never from the browser:
-they are the uploads a form may keep even when someone else uploaded them (staff editing a
-seller's product), and the only ones besides the viewer's own that the widget may show.
+The held ids come from the saved object itself (see ``uploads.forms``), never from the browser
+or the form's initial data: they are the uploads a form may keep even when someone else uploaded
+them (staff editing a seller's product), and the only ones besides the viewer's own that the
+widget may show.
 """
 
 import uuid
@@ -33,13 +34,15 @@ def as_uuid(text):
 class Selection:
     ids: tuple = ()
     attached: frozenset = field(default_factory=frozenset)
+    # The field's name in the posted form, which claims one upload for one field per request.
+    name: str = ""
 
     @classmethod
-    def of(cls, value, attached=None):
+    def of(cls, value, attached=None, name=""):
         if isinstance(value, Selection) and attached is None:
             return value
         held = {as_uuid(text) for text in ids_of(attached)} - {None}
-        return cls(tuple(ids_of(value)), frozenset(held))
+        return cls(tuple(ids_of(value)), frozenset(held), name)
 
     def uuids(self):
         """The chosen ids that are UUIDs, first occurrence only, in order."""

@@ -61,7 +61,7 @@ def already_uploaded(owner, declared):
     ).order_by("created_at")
     # An upload that something already holds cannot be offered again: the same photo in a second
     # product is a second upload, or that product's form would refuse it on save.
-    candidates = list(same[:5])
+    candidates = list(same[:5])  # a few: the same bytes are rarely uploaded more than twice
     held = fields.attached(row.pk for row in candidates)
     return next((row for row in candidates if row.pk not in held), None)
 
@@ -144,10 +144,18 @@ def _verify(row):
 def delete_upload(owner, upload_id):
     """Cancel a pending upload or delete a stored one: the row is kept as deleted, the object goes.
 
-    An upload that a model's upload field holds is refused (``InUse``): the object would lose it.
-
     The object is deleted only once the row says so, so a failure never leaves a row that
     points at nothing; an object left by a failed delete is for the clean-up to find.
+    """
+    row = discard(owner, upload_id)
+    s3.delete(row.key)
+    return row
+
+
+def discard(owner, upload_id):
+    """Mark the owner's upload deleted, and leave its object to ``s3.delete`` or the clean-up.
+
+    An upload that a model's upload field holds is refused (``InUse``): the object would lose it.
     """
     with transaction.atomic():
         row = owned(owner, upload_id, for_update=True)
@@ -156,7 +164,6 @@ def delete_upload(owner, upload_id):
         row.status = Upload.Status.DELETED
         row.save(update_fields=["status"])
         transaction.on_commit(lambda: upload_deleted.send(Upload, instance=row))
-    s3.delete(row.key)
     return row
 
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 from uploads import conf, services, verify
 from uploads.middleware import peek_user
 from uploads.models import Upload
-from uploads.selection import Selection
+from uploads.selection import Selection, ids_of
 
 # reverse() needs a real UUID; the JavaScript fills "{id}" back in.
 _PLACEHOLDER = uuid.UUID(int=0)
@@ -64,8 +64,7 @@ class UploadWidget(forms.Widget):
 
     def value_from_datadict(self, data, files, name):
         # The page sends one comma-separated field; other clients may repeat the name instead.
-        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name) or ""]
-        return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+        return ids_of(data.getlist(name) if hasattr(data, "getlist") else data.get(name))
 
     def value_omitted_from_data(self, data, files, name):
         return name not in data

@@ -6,7 +6,7 @@ import re
 
 import pytest
 from django.core import checks
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from project.catalog.models import Product, SellerProfile
@@ -182,8 +182,14 @@ class TestChecks:
 
         errors = [error for error in checks.run_checks() if error.id == "uploads.E041"]
 
-        assert len(errors) == 3  # images, Variant.image, SellerProfile.avatar
+        assert len(errors) == 1
         assert "after AuthenticationMiddleware" in errors[0].hint
+
+    def test_the_middleware_must_come_after_authentication(self, settings):
+        ours = "uploads.middleware.current_user"
+        settings.MIDDLEWARE = [ours, *(m for m in settings.MIDDLEWARE if m != ours)]
+
+        assert [error.id for error in checks.run_checks() if error.id.startswith("uploads.")] == ["uploads.E043"]
 
 
 class TestTranslations:
@@ -220,3 +226,39 @@ class TestReviewingAnAttachedUpload:
         assert f'<a href="{link}">product “Trail shoe” (images)</a>' in image_page
         assert "seller profile “seller” (avatar)" in avatar_page
         assert "nothing" in loose_page.split("Attached to")[1][:200]
+
+
+class TestDeletingInTheAdmin:
+    @pytest.fixture
+    def staff(self, make_user):
+        client = Client()  # the seller's browser is the other client
+        client.force_login(make_user(is_staff=True, is_superuser=True))
+        return client
+
+    def stored(self, s3, seller, make_upload):
+        upload = make_upload(seller)
+        s3.put_object(Bucket="test-uploads", Key=upload.key, Body=b"x")
+        return upload
+
+    def test_an_unattached_upload_goes_with_its_object(
+        self, staff, s3, seller, make_upload, django_capture_on_commit_callbacks
+    ):
+        upload = self.stored(s3, seller, make_upload)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            reply = staff.post(reverse("admin:uploads_upload_delete", args=[upload.pk]), {"post": "yes"})
+
+        assert reply.status_code == 302
+        assert not Upload.objects.filter(pk=upload.pk).exists()
+        assert s3.list_objects_v2(Bucket="test-uploads", Prefix=upload.key).get("KeyCount") == 0
+
+    def test_an_attached_upload_is_refused_and_kept(self, staff, browser, s3, seller, make_upload):
+        upload = self.stored(s3, seller, make_upload)
+        create(browser, [upload])
+
+        page = staff.get(reverse("admin:uploads_upload_delete", args=[upload.pk])).content.decode()
+        staff.post(reverse("admin:uploads_upload_delete", args=[upload.pk]), {"post": "yes"})
+
+        assert "would require deleting the following protected related objects" in page
+        assert Upload.objects.filter(pk=upload.pk).exists()
+        assert s3.list_objects_v2(Bucket="test-uploads", Prefix=upload.key).get("KeyCount") == 1

@@ -1,12 +1,18 @@
 """UploadsField / UploadField in a ModelForm: what a form accepts, keeps, orders and refuses."""
 
+import copy
+
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core import serializers
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, RestrictedError
 
 from project.catalog.forms import ProductForm, SellerProfileForm
 from project.catalog.models import Product, SellerProfile, Variant
-from uploads.middleware import submitted_by
+from uploads.fields import UploadField, UploadsField
+from uploads.middleware import current_user, submitted_by
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -269,3 +275,119 @@ class TestOneUploadFields:
 
         with pytest.raises(IntegrityError), transaction.atomic():
             SellerProfile.objects.create(user=make_user(), avatar=avatar)
+
+
+class TestTheOrderedManager:
+    def test_add_appends_and_set_replaces_in_the_order_given(self, seller, make_upload):
+        a, b, c, d = (make_upload(seller) for _ in range(4))
+        product = Product.objects.create(seller=seller, title="Boot", price=1)
+
+        product.images.add(c, a)
+        product.images.add(b, a)
+        assert list(product.images.all()) == [c, a, b]
+
+        product.images.set([d, b, c])
+        assert list(product.images.all()) == [d, b, c]
+
+    def test_a_custom_prefetch_keeps_the_order(self, seller, make_upload):
+        images = [make_upload(seller) for _ in range(3)]
+        product = Product.objects.create(seller=seller, title="Boot", price=1)
+        product.images.set(images[::-1])
+
+        (found,) = Product.objects.prefetch_related(
+            Prefetch("images", queryset=Upload.objects.filter(status="uploaded"))
+        )
+
+        assert list(found.images.all()) == images[::-1]
+
+    def test_dumpdata_and_loaddata_keep_galleries_in_order(self, seller, make_upload):
+        images = [make_upload(seller) for _ in range(3)]
+        product = Product.objects.create(seller=seller, title="Boot", price=1)
+        product.images.set([images[2], images[0], images[1]])
+        dumped = serializers.serialize("json", [product])
+        product.images.set([])
+
+        for restored in serializers.deserialize("json", dumped):
+            restored.save()
+
+        assert list(product.images.all()) == [images[2], images[0], images[1]]
+
+
+class TestDeletingWhatIsAttached:
+    def test_an_attached_upload_cannot_be_deleted_from_under_its_row(self, seller, make_upload):
+        image, avatar = make_upload(seller), make_upload(seller, profile="avatar")
+        Product.objects.create(seller=seller, title="Boot", price=1).images.set([image])
+        SellerProfile.objects.create(user=seller, avatar=avatar)
+
+        for upload in (image, avatar):
+            with pytest.raises(RestrictedError):
+                upload.delete()
+
+    def test_deleting_a_seller_takes_their_products_and_uploads_together(self, seller, make_upload):
+        Product.objects.create(seller=seller, title="Boot", price=1).images.set([make_upload(seller)])
+
+        seller.delete()
+
+        assert not Product.objects.exists() and not Upload.objects.exists()
+
+    def test_deleting_an_editor_does_not_strip_a_sellers_gallery(self, seller, make_user, make_upload):
+        editor = make_user(is_staff=True)
+        Product.objects.create(seller=seller, title="Boot", price=1).images.set([make_upload(editor)])
+
+        with pytest.raises(RestrictedError):
+            editor.delete()
+
+
+class TestFormsAsDjangoUsesThem:
+    def test_a_form_validated_again_or_copied_is_not_its_own_rival(self, seller, make_upload):
+        data = {"title": "Boot", "price": "1", "images": str(make_upload(seller).pk)}
+
+        with submitted_by(seller):
+            first = ProductForm(data, instance=Product(seller=seller))
+            assert first.is_valid(), first.errors
+            again = ProductForm(data, instance=Product(seller=seller))  # a wizard's last step
+            assert again.is_valid(), again.errors
+            copied = copy.deepcopy(first)
+            copied.full_clean()
+            assert copied.errors == {}
+
+    def test_plain_dict_data_may_hold_a_list_of_ids(self, seller, make_upload):
+        first, second = make_upload(seller), make_upload(seller)
+
+        with submitted_by(seller):
+            form = ProductForm({"title": "Boot", "price": "1", "images": [str(second.pk), str(first.pk)]})
+            assert form.is_valid(), form.errors
+
+        assert form.cleaned_data["images"] == [second, first]
+
+    def test_the_same_ids_written_differently_are_no_change(self, seller, make_upload):
+        image = make_upload(seller)
+        product = save(product_form(seller, [image]), seller)
+
+        with submitted_by(seller):
+            form = ProductForm(
+                {"title": "Trail shoe", "price": "89.90", "images": str(image.pk).upper()}, instance=product
+            )
+            assert form.is_valid(), form.errors
+
+        assert form.changed_data == []
+
+    def test_the_user_is_read_when_the_form_asks(self, seller, make_upload, rf):
+        """A view that authenticates the user itself, after the middleware ran, still counts."""
+        image = make_upload(seller)
+
+        def view(request):
+            request.user = seller  # e.g. the view's own token check
+            form = ProductForm({"title": "Boot", "price": "1", "images": str(image.pk)})
+            return form.is_valid()
+
+        request = rf.post("/")
+        request.user = AnonymousUser()
+
+        assert current_user(view)(request) is True
+
+    def test_the_fields_decide_their_target_and_choices(self):
+        with pytest.raises(TypeError, match="decides 'limit_choices_to' itself"):
+            UploadsField("avatar", limit_choices_to={"status": "failed"})
+        with pytest.raises(TypeError, match="decides 'to' itself"):
+            UploadField(to="auth.User")
