@@ -192,6 +192,8 @@ def test_staff_attach_images_in_the_admin_and_in_an_added_inline(page, make_user
 
     page.get_by_role("button", name="Add another Variant").click()
     page.locator("input[name=variants-0-name]").fill("Red")
+    described = page.locator("#id_variants-0-image").get_attribute("aria-describedby")
+    assert "__prefix__" not in described and "id_variants-0-image_hint" in described
     page.locator("#id_variants-0-image").set_input_files(photos(tmp_path, "red.jpg", size=(600, 520)))
     red_row = page.locator("#id_variants-0-image_uploader").get_by_role("listitem").filter(has_text="red.jpg")
     expect(red_row.get_by_role("status")).to_have_text("Uploaded", timeout=30_000)

@@ -20,6 +20,7 @@ import {
   parseAccept,
   parseIds,
   parseS3Error,
+  renamePrefixed,
   readCookie,
   retryRefusedMessage,
   s3ErrorMessage,
@@ -687,5 +688,18 @@ describe("checks before any request", () => {
     } finally {
       delete globalThis.django
     }
+  })
+})
+
+describe("renamePrefixed", () => {
+  test("names the cloned formset row's hint and help text by its index", () => {
+    assert.equal(
+      renamePrefixed("id_variants-__prefix__-image_hint id_variants-__prefix__-image_helptext", "id_variants-12-image"),
+      "id_variants-12-image_hint id_variants-12-image_helptext",
+    )
+  })
+
+  test("leaves other references alone", () => {
+    assert.equal(renamePrefixed("shared-note id_x_hint", "id_variants-3-image"), "shared-note id_x_hint")
   })
 })

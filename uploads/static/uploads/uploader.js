@@ -324,6 +324,25 @@ export function isFormsetTemplate(element) {
   return (element.id ?? "").includes("__prefix__") || element.closest(".empty-form") !== null
 }
 
+/**
+ * Django's "Add another" renames `__prefix__` in the id, name and for attributes of a cloned
+ * formset row, but not in aria-describedby. Rename those references the same way, taking the
+ * form's index from the element's own (already renamed) id: "id_variants-__prefix__-image_hint"
+ * next to the id "id_variants-2-image" becomes "id_variants-2-image_hint".
+ */
+export function renamePrefixed(references, ownId) {
+  return references
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((reference) => {
+      const [before, after] = reference.split("__prefix__")
+      if (after === undefined || !ownId.startsWith(before)) return reference
+      const index = /^[^-]+/.exec(ownId.slice(before.length))
+      return index ? `${before}${index[0]}${after}` : reference
+    })
+    .join(" ")
+}
+
 /** What to say when a capped field refused `refused` files: "This field takes at most 10 images; 2 were not added." */
 export function maxCountMessage(max, refused) {
   const limit = interpolate(ngettext("at most %(max)s image", "at most %(max)s images", max), { max })
@@ -524,6 +543,8 @@ export function mount(root) {
   const { field, multiple, maxCount, valueInput } = config
   const queue = createQueue(config.parallel)
   const input = root.querySelector("input[type=file]")
+  const described = input?.getAttribute("aria-describedby")
+  if (described?.includes("__prefix__")) input.setAttribute("aria-describedby", renamePrefixed(described, input.id))
   const zone = root.querySelector("[data-uploader-drop]") ?? root
   const list = root.querySelector("[data-uploader-list]") ?? root.querySelector("ul")
   const message = field ? (root.querySelector("[data-uploader-message]") ?? addMessageArea()) : null
