@@ -28,6 +28,7 @@ class Browser:
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        page.goto("/")  # the image library's standalone uploader (sellers land on their products)
         page.wait_for_load_state()
         return page
 
