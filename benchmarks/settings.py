@@ -5,8 +5,9 @@ from project.settings import *  # noqa: F403
 from benchmarks import peer
 
 DEBUG = False
-# The app's defaults: the demo's per-seller limits would stop the load runs within seconds.
-UPLOADS = {"MAX_SIZE": 10 * 2**20}
+# The app's defaults: the demo's per-seller limits would stop the load runs within seconds. The
+# demo's profiles stay, since its catalog's fields name them.
+UPLOADS = {"MAX_SIZE": 10 * 2**20, "PROFILES": UPLOADS["PROFILES"]}  # noqa: F405
 ROOT_URLCONF = "benchmarks.urls"
 INSTALLED_APPS = [*INSTALLED_APPS, *peer.INSTALLED_APPS]  # noqa: F405
 globals().update(peer.SETTINGS)
