@@ -163,4 +163,9 @@ class UploadAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         keys = list(queryset.values_list("key", flat=True))
         super().delete_queryset(request, queryset)
-        transaction.on_commit(lambda: [s3.delete(key) for key in keys])
+        transaction.on_commit(lambda: _delete_objects(keys))
+
+
+def _delete_objects(keys):
+    for start in range(0, len(keys), 1000):  # S3 takes at most 1000 keys a request
+        s3.delete_many(keys[start : start + 1000])

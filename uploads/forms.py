@@ -127,9 +127,7 @@ class UploadFormField(forms.Field):
         if connection.in_atomic_block:
             rows = rows.select_for_update()
         rows = rows.in_bulk(ids)
-        usable = [
-            pk for pk in ids if pk in rows and (pk in attached or rows[pk].owner_id == user.pk)
-        ]
+        usable = [pk for pk in ids if pk in rows and (pk in attached or rows[pk].owner_id == user.pk)]
         new = [pk for pk in usable if pk not in attached]
         held_elsewhere = fields.attached(new)
         claimed_elsewhere = {pk for pk in new if not submission.claim(pk, field_name or id(self))}
@@ -137,17 +135,13 @@ class UploadFormField(forms.Field):
         for pk in ids:
             if pk not in usable:
                 errors.append(ValidationError(self.error_messages["not_found"], code="not_found"))
-            elif (problem := self._problem(rows[pk], taken=pk in held_elsewhere)) is not None:
+            elif problem := self._problem(rows[pk], taken=pk in held_elsewhere, claimed=pk in claimed_elsewhere):
                 errors.append(problem)
-            elif pk in claimed_elsewhere:
-                errors.append(
-                    ValidationError(self.error_messages["chosen_twice"], code="taken", params={"name": rows[pk].filename})
-                )
         if errors:
             raise ValidationError(errors)
         return [rows[pk] for pk in ids]
 
-    def _problem(self, row, *, taken):
+    def _problem(self, row, *, taken, claimed):
         name = {"name": row.filename}
         if row.status == Upload.Status.PENDING:
             return ValidationError(self.error_messages["pending"], code="pending", params=name)
@@ -162,4 +156,6 @@ class UploadFormField(forms.Field):
         if taken:
             holder = ", ".join(f"{obj._meta.verbose_name} “{obj}”" for obj, _field in fields.holders(row))
             return ValidationError(self.error_messages["taken"], code="taken", params={**name, "holder": holder})
+        if claimed:
+            return ValidationError(self.error_messages["chosen_twice"], code="taken", params=name)
         return None

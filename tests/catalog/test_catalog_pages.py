@@ -262,3 +262,18 @@ class TestDeletingInTheAdmin:
         assert "would require deleting the following protected related objects" in page
         assert Upload.objects.filter(pk=upload.pk).exists()
         assert s3.list_objects_v2(Bucket="test-uploads", Prefix=upload.key).get("KeyCount") == 1
+
+    def test_the_bulk_action_deletes_the_objects_too(
+        self, staff, s3, seller, make_upload, django_capture_on_commit_callbacks
+    ):
+        uploads = [self.stored(s3, seller, make_upload) for _ in range(2)]
+
+        with django_capture_on_commit_callbacks(execute=True):
+            staff.post(
+                reverse("admin:uploads_upload_changelist"),
+                {"action": "delete_selected", "_selected_action": [u.pk for u in uploads], "post": "yes"},
+            )
+
+        assert not Upload.objects.exists()
+        for upload in uploads:
+            assert s3.list_objects_v2(Bucket="test-uploads", Prefix=upload.key).get("KeyCount") == 0
