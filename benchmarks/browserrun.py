@@ -62,7 +62,7 @@ def raw_upload_seconds(base_url, session, csrf, files, parallel):
     def send(index):
         api = requests.Session()
         api.cookies.update({"sessionid": session, "csrftoken": csrf})
-        headers = {"X-CSRFToken": csrf}
+        headers = {"X-CSRFToken": csrf, "Content-Type": "application/json"}
         body = {"filename": files[index].name, "content_type": "image/jpeg", "size": len(contents[index])}
         created = api.post(f"{base_url}/uploads/api/uploads/", json=body, headers=headers, timeout=30)
         created.raise_for_status()

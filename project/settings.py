@@ -3,16 +3,42 @@
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")  # optional; real environment variables win
 
+# On for the local demo; a deployment sets DJANGO_DEBUG=false, and then nothing below falls back
+# to a local-only default (key, S3 keys, S3 endpoint) and HTTPS protections are on by default.
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# The default key is for local use only; production must set DJANGO_SECRET_KEY.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="django-insecure-local-demo-key-do-not-use-in-production")
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_DEBUG is off, so set DJANGO_SECRET_KEY to a long random string, for example the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
+    SECRET_KEY = "django-insecure-local-demo-key-do-not-use-in-production"
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+# HTTPS: each can be set on its own; with DEBUG off they default to on. HSTS starts at an hour, so
+# a mistake can be undone; raise it to a year once every page is served over HTTPS.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 3600)
+# These two commit every subdomain and, through browsers' preload lists, outlast the header: opt in.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+# Behind a proxy that ends TLS, e.g. DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https; only
+# if the proxy always sets or strips that header, or any client could claim HTTPS.
+SECURE_PROXY_SSL_HEADER = env.tuple("DJANGO_SECURE_PROXY_SSL_HEADER", default=None)
+if SECURE_PROXY_SSL_HEADER is not None and len(SECURE_PROXY_SSL_HEADER) != 2:
+    raise ImproperlyConfigured(
+        "DJANGO_SECURE_PROXY_SSL_HEADER takes a header and its value, like HTTP_X_FORWARDED_PROTO,https."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -83,13 +109,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "catalog:list"
 LOGOUT_REDIRECT_URL = "login"
 
-# S3, named as django-storages names them. The defaults point at the local SeaweedFS that
-# `scripts/run` starts; an empty AWS_S3_ENDPOINT_URL means real AWS.
-AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", default="local-dev-key")
-AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default="local-dev-secret")
+# S3, named as django-storages names them. With DEBUG on, the defaults point at the local SeaweedFS
+# that `scripts/run` starts; an empty AWS_S3_ENDPOINT_URL means real AWS. With DEBUG off there are
+# no default keys: without AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, boto3 finds credentials
+# itself (an instance or task role, ~/.aws), which it also renews.
+AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID", default="local-dev-key" if DEBUG else None) or None
+AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY", default="local-dev-secret" if DEBUG else None) or None
+if (AWS_ACCESS_KEY_ID is None) != (AWS_SECRET_ACCESS_KEY is None):
+    raise ImproperlyConfigured(
+        "Set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither to use boto3's own credentials."
+    )
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="demo-uploads")
 AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default="us-east-1")
-AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default="http://127.0.0.1:8333") or None
+AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default="http://127.0.0.1:8333" if DEBUG else "") or None
 AWS_S3_SIGNATURE_VERSION = "s3v4"
 AWS_S3_ADDRESSING_STYLE = "path" if AWS_S3_ENDPOINT_URL else "auto"
 
@@ -105,7 +137,8 @@ UPLOADS = {
     # The page sends every file's SHA-256; S3 then refuses any other bytes.
     "REQUIRE_CHECKSUM": True,
     # Per-seller limits (the app's defaults switch them off).
-    "MAX_PENDING": 20,
+    # Uploads started in the last EXPIRES seconds (their policies could still store bytes).
+    "MAX_PENDING": 60,
     "UPLOADS_PER_HOUR": 300,
     "BYTES_PER_DAY": 2 * 2**30,
     # What the catalog attaches: product photos big enough to zoom, and small square-ish avatars.

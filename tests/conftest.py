@@ -84,12 +84,15 @@ class ApiClient:
 
     def post(self, path, data=None, *, csrf=True, raw=None):
         body = raw if raw is not None else json.dumps(data) if data is not None else ""
-        headers = {"X-CSRFToken": self.csrf} if csrf else {}
-        return self.client.post(path, body, content_type="application/json", headers=headers)
+        return self.client.post(path, body, content_type="application/json", headers=self._headers(csrf))
 
     def delete(self, path, *, csrf=True):
-        headers = {"X-CSRFToken": self.csrf} if csrf else {}
-        return self.client.delete(path, headers=headers)
+        return self.client.delete(path, content_type="application/json", headers=self._headers(csrf))
+
+    def _headers(self, csrf):
+        # Django's client sends content_type only with a body; the API wants it on every call that
+        # changes something, with a body or without.
+        return {"Content-Type": "application/json", **({"X-CSRFToken": self.csrf} if csrf else {})}
 
     def create(self, filename="shoe.jpg", content_type="image/jpeg", size=100):
         return self.post("/uploads/api/uploads/", {"filename": filename, "content_type": content_type, "size": size})

@@ -5,6 +5,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.db import connection
 
+from uploads import keys
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ def make_upload(seller):
         n = Upload.objects.count()
         values = {
             "owner": seller,
-            "key": f"uploads/{seller.pk}/{n:032x}/p{n}.jpg",
+            "key": keys.build_key(seller.pk, f"p{n}.jpg", "image/jpeg"),
             "filename": f"product {n}.jpg",
             "content_type": "image/jpeg",
             "size": 2048,

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from tests.fuzzy import ISO_TIME, UUID, Matches
+from uploads import keys
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +21,7 @@ def test_create_returns_201_with_a_policy_for_a_server_chosen_key(api, seller, s
 
     assert response.status_code == 201
     body = response.json()
-    key = Matches(rf"uploads/{seller.pk}/[0-9a-f]{{32}}/Red-shoe\.jpg")
+    key = Matches(rf"uploads/{keys.installation_id()}/{seller.pk}/[0-9a-f]{{32}}/Red-shoe\.jpg")
     assert body == {
         "id": UUID,
         "status": "pending",

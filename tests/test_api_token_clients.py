@@ -1,5 +1,6 @@
-"""A client that authenticates with the project's own token backend (no session, no cookies) uses
-the same API end to end, without CSRF tokens; a browser session never gets that exemption."""
+"""A client that authenticates with the project's own token backend (no session, no cookies), listed
+in ``UPLOADS["TOKEN_AUTHENTICATION"]``, uses the same API end to end without CSRF tokens; a browser
+session never gets that exemption."""
 
 import secrets
 
@@ -11,11 +12,13 @@ from tests.conftest import post_to_s3
 from tests.images import image_bytes
 
 pytestmark = pytest.mark.django_db
+# Django's client sends content_type only with a body; the API wants JSON on complete and delete too.
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
 def token(settings, seller):
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.token_auth.middleware"]
+    settings.UPLOADS = {**settings.UPLOADS, "TOKEN_AUTHENTICATION": ["tests.token_auth.authenticate"]}
     key = secrets.token_hex(16)
     token_auth.TOKENS[key] = seller.pk
     yield key
@@ -39,12 +42,12 @@ def test_a_token_client_creates_uploads_and_completes_without_csrf(device, s3):
     assert created.status_code == 201, created.json()
     assert post_to_s3(created.json(), data).status_code == 204
 
-    completed = device.post(f"/uploads/api/uploads/{created.json()['id']}/complete/")
+    completed = device.post(f"/uploads/api/uploads/{created.json()['id']}/complete/", headers=JSON)
 
     assert completed.status_code == 200
     assert (completed.json()["status"], completed.json()["width"]) == ("uploaded", 80)
     assert device.get("/uploads/api/uploads/").json()["count"] == 1
-    assert device.delete(f"/uploads/api/uploads/{created.json()['id']}/").status_code == 200
+    assert device.delete(f"/uploads/api/uploads/{created.json()['id']}/", headers=JSON).status_code == 200
 
 
 def test_a_request_with_a_session_cookie_still_needs_csrf_even_with_a_token(device, seller):

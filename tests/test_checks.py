@@ -63,6 +63,9 @@ def test_checks_are_registered_with_django(settings):
         ({"UPLOADS_PER_HOUR": "100/h"}, ["uploads.E026", "uploads.W002"]),
         ({"BYTES_PER_DAY": -1}, ["uploads.E027"]),
         ({"DISCARD_UNATTACHED": 0}, ["uploads.E042"]),
+        ({"S3_DEADLINE": 0}, ["uploads.E023"]),
+        ({"INSTALLATION_ID": "Shop Production"}, ["uploads.E045"]),
+        ({"INSTALLATION_ID": "ab"}, ["uploads.E045"]),
         ({"PROFILES": {"avatar": {"DISCARD_UNATTACHED": "1 day"}}}, ["uploads.E030"]),
     ],
 )
@@ -184,3 +187,50 @@ def test_a_storage_alias_without_a_bucket_option_uses_the_aws_bucket_setting(set
     settings.UPLOADS = {"STORAGE": "media"}
 
     assert ids() == []
+
+
+S3_OPTIONS = {"bucket_name": "test-uploads", "endpoint_url": "http://127.0.0.1:9", "access_key": "k", "secret_key": "s"}
+
+
+def s3_entry(**options):
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {**S3_OPTIONS, **options}}
+
+
+@pytest.mark.parametrize(
+    ("storages", "uploads", "expected"),
+    [
+        # The project's media at the bucket's root: it may write anywhere, the uploads' keys included.
+        ({"default": s3_entry()}, {"STORAGE": "uploads"}, ["uploads.E044"]),
+        # The app told to use the project's own default storage: the project writes there too.
+        ({"default": s3_entry(location="media")}, {"STORAGE": "default"}, ["uploads.E044"]),
+        # Media under a location that holds the uploads' prefix.
+        ({"default": s3_entry(location="direct/uploads")}, {"STORAGE": "uploads"}, ["uploads.E044"]),
+        ({"default": s3_entry(location="files")}, {"STORAGE": "uploads", "KEY_PREFIX": "x"}, []),
+        ({"default": s3_entry(location="direct")}, {"STORAGE": "uploads"}, ["uploads.E044"]),
+        # Apart: another location, another bucket, another endpoint, or not S3 at all.
+        ({"default": s3_entry(location="media")}, {"STORAGE": "uploads"}, []),
+        ({"default": s3_entry(bucket_name="media")}, {"STORAGE": "uploads"}, []),
+        ({"default": s3_entry(endpoint_url="http://127.0.0.1:10")}, {"STORAGE": "uploads"}, []),
+        ({"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}, {"STORAGE": "uploads"}, []),
+    ],
+)
+def test_a_key_prefix_where_another_of_the_projects_storages_writes_is_refused(settings, storages, uploads, expected):
+    settings.STORAGES = {
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "uploads": s3_entry(location="direct"),
+        **storages,
+    }
+    settings.UPLOADS = uploads
+
+    assert ids() == expected
+
+
+def test_the_overlap_message_names_the_storage_the_bucket_and_the_prefix(settings):
+    settings.STORAGES = {"default": s3_entry(), "uploads": s3_entry(location="direct")}
+    settings.UPLOADS = {"STORAGE": "uploads"}
+
+    [message] = check_settings(None)
+
+    assert message.msg == (
+        "STORAGES['default'] writes anywhere in bucket 'test-uploads', and the uploads' keys go under 'direct/uploads/'."
+    )

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.images import image_bytes
-from uploads import cleanup
+from uploads import cleanup, keys
 from uploads import s3 as app_s3
 from uploads.errors import StorageUnavailable
 from uploads.models import Upload
@@ -59,8 +59,13 @@ def status(created):
     return Upload.objects.get(pk=created["id"]).status
 
 
+def stored_key(created):
+    """Where the upload's bytes are now: a verified upload sent without a digest was copied."""
+    return Upload.objects.get(pk=created["id"]).key
+
+
 def put_orphan(s3, prefix, name="lost.jpg"):
-    key = f"{prefix}/999/{secrets.token_hex(16)}/{name}"
+    key = keys.build_key(999, name, "image/jpeg")
     s3.put_object(Bucket=BUCKET, Key=key, Body=b"left behind")
     return key
 
@@ -135,7 +140,7 @@ def test_abandoned_upload_whose_file_arrived_is_verified_as_complete_would(
     row = Upload.objects.get(pk=created["id"])
     assert (row.status, row.width, row.height, row.verified_at is not None) == ("uploaded", 31, 17, True)
     assert verified == [row.pk]
-    assert exists(s3, created["key"])
+    assert exists(s3, row.key)
 
 
 def test_abandoned_upload_with_a_bad_file_fails_and_its_object_is_deleted(s3, uploaded):
@@ -237,7 +242,7 @@ def test_verified_uploads_and_objects_outside_the_prefix_are_never_touched(api, 
     assert run(now=later() + datetime.timedelta(days=365), grace=datetime.timedelta(0)) == []
 
     assert status(verified) == "uploaded"
-    assert exists(s3, verified["key"])
+    assert exists(s3, stored_key(verified))
     assert all(exists(s3, key) for key in outside)
 
 
@@ -279,8 +284,8 @@ def scene(api, s3, uploaded, prefix):
 def state(s3, scene):
     """Every row's status and whether each object is still in S3."""
     rows = {name: status(created) for name, created in scene.items() if isinstance(created, dict)}
-    keys = {name: (created["key"] if isinstance(created, dict) else created) for name, created in scene.items()}
-    return rows, {name: exists(s3, key) for name, key in keys.items()}
+    where = {name: (stored_key(created) if isinstance(created, dict) else created) for name, created in scene.items()}
+    return rows, {name: exists(s3, key) for name, key in where.items()}
 
 
 SETTLED = (
@@ -358,7 +363,7 @@ def test_a_run_interrupted_while_deleting_objects_is_finished_by_the_next(s3, pr
     with s3_fails_after("DeleteObjects", calls=1), pytest.raises(StorageUnavailable):
         done.extend(cleanup.run(now=later(), page_size=2))
 
-    first_page = sorted([verified["key"], *orphans])[:2]
+    first_page = sorted([stored_key(verified), *orphans])[:2]
     deleted = [key for key in orphans if key in first_page]
     assert [action.key for action in done] == deleted
     assert [exists(s3, key) for key in orphans] == [key not in deleted for key in orphans]
@@ -366,7 +371,7 @@ def test_a_run_interrupted_while_deleting_objects_is_finished_by_the_next(s3, pr
     assert [action.key for action in cleanup.run(now=later(), page_size=2)] == orphans[len(deleted) :]
     assert run(now=later(), page_size=2) == []
     assert not any(exists(s3, key) for key in orphans)
-    assert exists(s3, verified["key"])
+    assert exists(s3, stored_key(verified))
 
 
 def test_a_run_interrupted_while_verifying_leaves_the_upload_pending_until_the_next(s3, uploaded):

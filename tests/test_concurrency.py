@@ -48,5 +48,6 @@ def test_simultaneous_completes_run_one_verification_and_get_the_same_answer(sel
     bodies = [{k: v for k, v in reply.json().items() if k != "url"} for reply in replies]
     assert bodies[0] == bodies[1]
     assert bodies[0]["status"] == "uploaded"
-    assert Upload.objects.filter(key=created["key"]).count() == 1
-    assert s3.list_objects_v2(Bucket="test-uploads", Prefix=created["key"])["KeyCount"] == 1
+    folder = created["key"].rsplit("/", 1)[0] + "/"
+    assert s3.list_objects_v2(Bucket="test-uploads", Prefix=folder)["KeyCount"] == 1  # the one verified copy
+    assert Upload.objects.get(pk=created["id"]).key.startswith(folder)

@@ -28,7 +28,11 @@ def test_a_script_logs_in_uploads_straight_to_s3_and_completes_over_plain_http(l
         timeout=10,
     )
     assert login.status_code == 302
-    headers = {"X-CSRFToken": http.cookies["csrftoken"], "Referer": live_server.url}
+    headers = {
+        "X-CSRFToken": http.cookies["csrftoken"],
+        "Referer": live_server.url,
+        "Content-Type": "application/json",  # on complete too, which has no body
+    }
 
     # 2. Ask for a policy, declaring name, type, size and (optionally) the SHA-256.
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()

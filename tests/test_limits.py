@@ -27,10 +27,10 @@ def test_no_limit_applies_by_default(api, s3):
 def test_the_demo_switches_the_limits_on():
     from project import settings as demo
 
-    assert (demo.UPLOADS["MAX_PENDING"], demo.UPLOADS["UPLOADS_PER_HOUR"], demo.UPLOADS["BYTES_PER_DAY"]) == (20, 300, 2 * 2**30)
+    assert (demo.UPLOADS["MAX_PENDING"], demo.UPLOADS["UPLOADS_PER_HOUR"], demo.UPLOADS["BYTES_PER_DAY"]) == (60, 300, 2 * 2**30)
 
 
-def test_too_many_pending_uploads_answers_429_until_one_finishes(api, s3, settings):
+def test_too_many_open_policies_answers_429_until_the_oldest_expires(api, s3, settings):
     settings.UPLOADS = {"MAX_PENDING": 2, "EXPIRES": 600}
     first = api.create().json()
     api.create()
@@ -42,12 +42,33 @@ def test_too_many_pending_uploads_answers_429_until_one_finishes(api, s3, settin
     assert response.json() == {
         "error": {
             "code": "rate_limited",
-            "message": "You have 2 uploads in progress, the most at once; finish or cancel one first.",
+            "message": "You have started 2 uploads in the last few minutes, the most at once; try again in 10 minutes.",
             "field": None,
         }
     }
-    api.delete(f"/uploads/api/uploads/{first['id']}/")
+    Upload.objects.filter(pk=first["id"]).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     assert api.create().status_code == 201
+
+
+def test_a_deleted_upload_counts_while_its_policy_could_still_store_bytes(api, s3, settings):
+    settings.UPLOADS = {"MAX_PENDING": 1, "BYTES_PER_DAY": 3 * 2**20}
+    created = api.create(size=3 * 2**20).json()
+    assert api.delete(f"/uploads/api/uploads/{created['id']}/").status_code == 200
+
+    again = api.create(size=2**20)
+
+    assert again.status_code == 429
+    assert again.json()["error"]["message"].startswith("You have started 1 upload in the last few minutes")
+    settings.UPLOADS = {"BYTES_PER_DAY": 3 * 2**20}
+    assert api.create(size=2**20).json()["error"]["message"].startswith("This file would take you past today's limit")
+
+
+def test_a_verified_upload_counts_as_open_until_its_policy_expires(api, uploaded, settings):
+    settings.UPLOADS = {"MAX_PENDING": 1}
+    created = uploaded()
+    assert api.complete(created["id"]).json()["status"] == "uploaded"
+
+    assert api.create().status_code == 429
 
 
 def test_expired_pending_uploads_do_not_count(api, s3, settings):
@@ -90,9 +111,30 @@ def test_more_bytes_a_day_than_allowed_answers_429_naming_what_was_used(api, s3,
     assert api.create(size=2**20).status_code == 201
 
 
-def test_failed_and_deleted_uploads_do_not_count_against_the_daily_bytes(api, s3, settings):
+def test_failed_and_deleted_uploads_stop_counting_against_the_daily_bytes_once_their_policy_expired(api, s3, settings):
     settings.UPLOADS = {"BYTES_PER_DAY": 3 * 2**20}
     created = api.create(size=3 * 2**20).json()
     api.delete(f"/uploads/api/uploads/{created['id']}/")
+    Upload.objects.filter(pk=created["id"]).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
 
     assert api.create(size=3 * 2**20).status_code == 201
+
+
+def test_a_cache_that_fails_refuses_the_create_with_503_instead_of_letting_it_through(api, s3, settings):
+    settings.UPLOADS = {"UPLOADS_PER_HOUR": 3}
+    broken = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+    settings.CACHES = {**settings.CACHES, "counts": broken}
+    settings.RATELIMIT_USE_CACHE = "counts"
+
+    response = api.create()
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json() == {
+        "error": {
+            "code": "limits_unavailable",
+            "message": "The site cannot count uploads right now; try again in a moment.",
+            "field": None,
+        }
+    }
+    assert not Upload.objects.exists()

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tests.conftest import post_to_s3
 from tests.images import image_bytes
-from uploads import cleanup
+from uploads import cleanup, keys
 from uploads.checks import check_settings
 from uploads.models import Upload
 
@@ -45,7 +45,7 @@ def create(api, profile, size=100, content_type="image/png"):
 def test_without_a_profile_the_default_settings_apply(api, s3, seller):
     body = api.create(size=5000).json()
 
-    assert body["key"].startswith(f"uploads/{seller.pk}/")
+    assert body["key"].startswith(f"uploads/{keys.installation_id()}/{seller.pk}/")
     assert Upload.objects.get().profile == "default"
 
 
@@ -53,7 +53,7 @@ def test_a_profile_has_its_own_prefix_size_limit_types_and_expiry(api, s3, selle
     body = create(api, "product_image").json()
 
     row = Upload.objects.get()
-    assert body["key"].startswith(f"products/{seller.pk}/")
+    assert body["key"].startswith(f"products/{keys.installation_id()}/{seller.pk}/")
     assert body["max_size"] == 2000
     assert row.profile == "product_image"
     assert 115 <= (row.expires_at - row.created_at).total_seconds() <= 121
@@ -138,9 +138,10 @@ def test_each_mistake_in_a_profile_has_a_check_id_and_a_hint(settings, profiles,
 
 
 def test_the_clean_up_sweeps_every_profile_s_prefix(s3):
-    s3.put_object(Bucket="test-uploads", Key="products/7/orphan.png", Body=b"x")
+    orphan = keys.build_key(7, "orphan.png", "image/png", profile="product_image")
+    s3.put_object(Bucket="test-uploads", Key=orphan, Body=b"x")
 
     actions = list(cleanup.run(now=timezone.now() + datetime.timedelta(hours=2), grace=datetime.timedelta(0)))
 
-    assert "products/7/orphan.png" in [action.key for action in actions]
-    assert s3.list_objects_v2(Bucket="test-uploads", Prefix="products/7/").get("KeyCount", 0) == 0
+    assert ("delete", orphan) in [(action.kind, action.key) for action in actions]
+    assert s3.list_objects_v2(Bucket="test-uploads", Prefix=orphan).get("KeyCount", 0) == 0

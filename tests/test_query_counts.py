@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from tests.conftest import post_to_s3
 from tests.images import image_bytes
-from uploads import fields
+from uploads import fields, keys
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ def many_uploads(owner, count):
     Upload.objects.bulk_create(
         Upload(
             owner=owner,
-            key=f"uploads/{owner.pk}/{n:032x}/row.jpg",
+            key=keys.build_key(owner.pk, "row.jpg", "image/jpeg"),
             filename=f"row {n}.jpg",
             content_type="image/jpeg",
             size=1000,

@@ -4,6 +4,8 @@ import pytest
 import requests
 from django.core.management import CommandError, call_command
 
+from uploads import keys
+
 
 def test_creates_the_bucket_and_lets_the_sites_origin_post_to_it(s3, settings, capsys):
     settings.AWS_STORAGE_BUCKET_NAME = "made-by-command"
@@ -11,12 +13,25 @@ def test_creates_the_bucket_and_lets_the_sites_origin_post_to_it(s3, settings, c
     call_command("uploads_setup_bucket", "--origin", "http://127.0.0.1:8000")
     call_command("uploads_setup_bucket", "--origin", "http://127.0.0.1:8000")
 
+    own = f"django-direct-uploads-{keys.installation_id()}"
     assert capsys.readouterr().out.splitlines() == [
-        "Created bucket 'made-by-command'; CORS allows http://127.0.0.1:8000.",
-        "Found bucket 'made-by-command'; CORS allows http://127.0.0.1:8000.",
+        "Created the bucket 'made-by-command'.",
+        f"Added the rule {own!r}, allowing POST, PUT, GET and HEAD from http://127.0.0.1:8000.",
+        "There are no other rules.",
+        "Found the bucket 'made-by-command'.",
+        f"The rule {own!r} already allows POST, PUT, GET and HEAD from http://127.0.0.1:8000; nothing to change.",
+        "There are no other rules.",
     ]
-    rule = s3.get_bucket_cors(Bucket="made-by-command")["CORSRules"][0]
-    assert rule["AllowedOrigins"] == ["http://127.0.0.1:8000"]
+    assert s3.get_bucket_cors(Bucket="made-by-command")["CORSRules"] == [
+        {
+            "ID": own,
+            "AllowedHeaders": ["*"],
+            "AllowedMethods": ["POST", "PUT", "GET", "HEAD"],
+            "AllowedOrigins": ["http://127.0.0.1:8000"],
+            "ExposeHeaders": ["ETag"],
+            "MaxAgeSeconds": 3600,
+        }
+    ]
     preflight = requests.options(
         f"{s3.meta.endpoint_url}/made-by-command",
         headers={"Origin": "http://127.0.0.1:8000", "Access-Control-Request-Method": "POST"},

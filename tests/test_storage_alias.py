@@ -11,7 +11,9 @@ from django.core.management import call_command
 from tests.conftest import post_to_s3
 from tests.fuzzy import Matches
 from tests.images import image_bytes
+from uploads import keys
 from uploads import s3 as app_s3
+from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +76,7 @@ def test_an_upload_goes_to_the_bucket_of_the_storage_entry_and_completes(api, lo
 
     assert completed.status_code == 200
     assert completed.json()["status"] == "uploaded"
-    assert stored(local_s3, bucket, created["key"]) == JPEG
+    assert stored(local_s3, bucket, Upload.objects.get(pk=created["id"]).key) == JPEG
 
 
 def test_the_viewing_url_is_signed_with_the_storage_entry_and_s3_serves_it(api, local_s3, no_aws_settings, use_storage):
@@ -87,7 +89,7 @@ def test_the_viewing_url_is_signed_with_the_storage_entry_and_s3_serves_it(api, 
     image = requests.get(body["url"], timeout=10)
 
     assert body["url"] == Matches(
-        rf"{local_s3.endpoint_url}/{bucket}/{created['key']}\?.*X-Amz-Credential={local_s3.access_key}%2F.*"
+        rf"{local_s3.endpoint_url}/{bucket}/{keys.verified_key(created['key'])}\?.*X-Amz-Credential={local_s3.access_key}%2F.*"
     )
     assert (image.status_code, image.content, image.headers["Content-Type"]) == (200, JPEG, "image/jpeg")
 
@@ -97,7 +99,7 @@ def test_setup_bucket_creates_the_bucket_of_the_storage_entry(local_s3, no_aws_s
 
     call_command("uploads_setup_bucket", "--origin", "http://127.0.0.1:8000")
 
-    assert capsys.readouterr().out == f"Created bucket {bucket!r}; CORS allows http://127.0.0.1:8000.\n"
+    assert capsys.readouterr().out.splitlines()[0] == f"Created the bucket {bucket!r}."
     rule = local_s3.client().get_bucket_cors(Bucket=bucket)["CORSRules"][0]
     assert rule["AllowedOrigins"] == ["http://127.0.0.1:8000"]
 
@@ -109,7 +111,7 @@ def test_each_test_gets_the_client_of_its_own_storage_entry(api, local_s3, no_aw
     post_to_s3(created, JPEG)
 
     assert api.complete(created["id"]).json()["status"] == "uploaded"
-    assert stored(local_s3, bucket, created["key"]) == JPEG
+    assert stored(local_s3, bucket, Upload.objects.get(pk=created["id"]).key) == JPEG
 
 
 def test_changing_the_storage_entry_switches_the_client_at_once(api, local_s3, no_aws_settings, use_storage):
@@ -121,7 +123,7 @@ def test_changing_the_storage_entry_switches_the_client_at_once(api, local_s3, n
     assert (refused.status_code, "SignatureDoesNotMatch" in refused.text) == (403, True)
     assert post_to_s3(created, JPEG).status_code == 204
     assert app_s3.bucket_name() == bucket
-    assert stored(local_s3, bucket, created["key"]) == JPEG
+    assert stored(local_s3, bucket, Upload.objects.get(pk=created["id"]).key) == JPEG
 
 
 def test_the_policy_names_the_access_key_of_the_storage_entry_not_the_aws_settings(settings):

@@ -1,14 +1,18 @@
 """The built wheel is the app a stranger installs: it holds `uploads` and its files, nothing of the
 demo, and works in a fresh virtual environment and project with no path back to this repo."""
 
+import importlib.metadata
 import json
 import os
+import platform
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import django
 import pytest
 
 from tests.conftest import TEST_BUCKET
@@ -20,7 +24,7 @@ APP = REPO / "uploads"
 # Never copied into the build: setuptools writes build/ and *.egg-info/ next to pyproject.toml and
 # ships whatever stale modules build/lib still holds, so the repo itself is never built in place.
 NOT_SOURCES = shutil.ignore_patterns(
-    ".git", ".venv", ".data", "test-results", ".pytest_cache", "__pycache__", "*.pyc",
+    ".git", ".venv", ".nox", ".data", "test-results", ".pytest_cache", "__pycache__", "*.pyc",
     "build", "dist", "*.egg-info", "node_modules", "staticfiles",
 )
 
@@ -30,6 +34,16 @@ def run(args, *, cwd, env=None, timeout=600, with_stderr=False):
     command = " ".join(map(str, args))
     assert result.returncode == 0, f"{command} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
     return result.stdout + result.stderr if with_stderr else result.stdout
+
+
+def running_versions():
+    """pip constraints pinning every distribution this test process runs with."""
+    pins = {}
+    for dist in importlib.metadata.distributions():  # in sys.path order, as imports find them
+        name = dist.metadata["Name"]
+        if name:
+            pins.setdefault(name.lower(), f"{name}=={dist.version}\n")
+    return "".join(sorted(pins.values()))
 
 
 @pytest.fixture(scope="module")
@@ -105,23 +119,22 @@ AWS_S3_ENDPOINT_URL = {endpoint_url!r}
 AWS_S3_REGION_NAME = "us-east-1"
 """
 
-# ... or as a STORAGES entry, which the app is then told to use.
+# ... or as STORAGES entries: the project's media and the uploads in one bucket, each in its own
+# location, and the app told which entry is its own.
 STORAGES_ENTRY = """\
-STORAGES = {{
-    "default": {{"BACKEND": "django.core.files.storage.FileSystemStorage"}},
-    "staticfiles": {{"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
-    "media": {{
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {{
-            "access_key": {access_key!r},
-            "secret_key": {secret_key!r},
-            "bucket_name": {bucket!r},
-            "endpoint_url": {endpoint_url!r},
-            "region_name": "us-east-1",
-        }},
-    }},
+S3 = {{
+    "access_key": {access_key!r},
+    "secret_key": {secret_key!r},
+    "bucket_name": {bucket!r},
+    "endpoint_url": {endpoint_url!r},
+    "region_name": "us-east-1",
 }}
-UPLOADS = {{"STORAGE": "media"}}
+STORAGES = {{
+    "default": {{"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {{**S3, "location": "media"}}}},
+    "staticfiles": {{"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+    "uploads": {{"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {{**S3, "location": "direct-uploads"}}}},
+}}
+UPLOADS = {{"STORAGE": "uploads"}}
 """
 
 # The stranger's own model, with a gallery of uploads: the lines the README asks for.
@@ -157,6 +170,7 @@ execute_from_command_line(sys.argv)
 API_CALL = """\
 import json
 import os
+import platform
 import sys
 import sysconfig
 
@@ -187,7 +201,10 @@ def attach(created):
     s3.client().put_object(
         Bucket=s3.bucket_name(), Key=created["key"], Body=PHOTO, ContentType="image/jpeg"
     )
-    completed = client.post(f"/files/api/uploads/{created['id']}/complete/", headers={"X-CSRFToken": token})
+    completed = client.post(
+        f"/files/api/uploads/{created['id']}/complete/",
+        headers={"X-CSRFToken": token, "Content-Type": "application/json"},
+    )
     ListingForm = forms.modelform_factory(Listing, fields=["title", "photos"])
     with submitted_by(user):
         form = ListingForm({"title": "Boots", "photos": created["id"]})
@@ -200,6 +217,25 @@ def attach(created):
         "photos": [str(photo.pk) for photo in listing.photos.all()] if listing else [],
         "widget": widget,
     }
+
+
+def clean_up_beside_the_projects_files(listing):
+    # The project's own file where the app's keys go (a media storage at the bucket's root would
+    # put it there), then the app's clean-up with no grace: only what the app made may go.
+    import io
+
+    from django.core.management import call_command
+
+    from uploads import s3
+    from uploads.models import Upload
+
+    contract = "uploads/2025/contract.pdf"
+    s3.client().put_object(Bucket=s3.bucket_name(), Key=contract, Body=b"%PDF-1.7 the project's")
+    out = io.StringIO()
+    call_command("uploads_cleanup", "--grace", "0", stdout=out)
+    kept = [Upload.objects.get(pk=pk).key for pk in listing["photos"]] + [contract]
+    listed = {item["Key"] for item in s3.client().list_objects_v2(Bucket=s3.bucket_name()).get("Contents", [])}
+    return {"output": out.getvalue(), "kept": all(key in listed for key in kept)}
 
 
 user = get_user_model().objects.create_user("stranger", password="stranger-password")
@@ -220,13 +256,16 @@ print(json.dumps({
     "user_id": user.pk,
     "user_model": user._meta.label,
     "uploads_file": uploads.__file__,
+    "python": platform.python_version(),
+    "django": django.get_version(),
     "site_packages": sysconfig.get_paths()["purelib"],
     "sys_path": sys.path,
     "template": get_template("uploads/uploader.html").origin.name,
     "script": finders.find("uploads/uploader.js"),
     "style": finders.find("uploads/uploader.css"),
     "widget": Template("{% load uploads %}{% uploader %}").render(Context({"request": HttpRequest()})),
-    "listing": attach(reply.json()),
+    "listing": (listing := attach(reply.json())),
+    "cleanup": clean_up_beside_the_projects_files(listing),
 }))
 """
 
@@ -292,10 +331,13 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
     }
 
     run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path, env=env)
-    # Dependencies come from the index as the wheel declares them, held to the versions the
-    # suite pins so the run is repeatable (and served from pip's cache).
+    # Dependencies come from the index as the wheel declares them, held to the versions this
+    # suite runs with (requirements.txt's, or a nox session's Django) so the run is repeatable
+    # (and served from pip's cache).
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text(running_versions())
     run(
-        [python, "-m", "pip", "install", "--no-input", "-c", REPO / "requirements.txt", wheel],
+        [python, "-m", "pip", "install", "--no-input", "-c", constraints, wheel],
         cwd=tmp_path,
         env=env,
     )
@@ -309,10 +351,13 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
     site_packages = Path(found["site_packages"])
     assert checked == "System check identified no issues (0 silenced).\n", checked
     assert "Applying uploads.0001_initial... OK" in migrated
+    # The venv is made by this test's Python and given its Django: a nox session tests its own pair.
+    assert (found["python"], found["django"]) == (platform.python_version(), django.get_version())
     assert found["status"] == 201, found["body"]
     assert found["user_model"] == ("people.Person" if custom_user else "auth.User")
     assert found["body"]["expires_at"].endswith("+00:00") == use_tz
-    assert found["body"]["key"].startswith(f"uploads/{found['user_id']}/")
+    location = "direct-uploads/" if custom_user else ""
+    assert re.match(rf"{location}uploads/[0-9a-f]{{12}}/{found['user_id']}/[0-9a-f]{{32}}/", found["body"]["key"])
     assert found["body"]["key"].endswith(".jpg")
     assert found["body"]["upload"]["url"] == f"{local_s3.endpoint_url}/{TEST_BUCKET}"
     assert found["body"]["upload"]["fields"]["key"] == found["body"]["key"]
@@ -325,6 +370,8 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
     assert 'data-create-url="/files/api/uploads/"' in found["widget"]
     assert '<script type="module" src="/static/uploads/uploader.js"></script>' in found["widget"]
     assert found["listing"]["completed"] == "uploaded"
+    assert found["cleanup"]["kept"], found["cleanup"]["output"]
+    assert "0 objects deleted" in found["cleanup"]["output"], found["cleanup"]["output"]
     assert found["listing"]["errors"] == {}
     assert found["listing"]["photos"] == [found["body"]["id"]]
     assert f'value="{found["body"]["id"]}"' in found["listing"]["widget"]

@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from uploads import fields, s3, services, verify
+from uploads import fields, services, verify
 from uploads.models import Upload
 
 
@@ -158,14 +158,9 @@ class UploadAdmin(admin.ModelAdmin):
     # once the rows are gone (an attached upload is refused), so no row points at a deleted object.
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        transaction.on_commit(lambda: s3.delete(obj.key))
+        transaction.on_commit(lambda: services.delete_objects([obj.key]))
 
     def delete_queryset(self, request, queryset):
         keys = list(queryset.values_list("key", flat=True))
         super().delete_queryset(request, queryset)
-        transaction.on_commit(lambda: _delete_objects(keys))
-
-
-def _delete_objects(keys):
-    for start in range(0, len(keys), 1000):  # S3 takes at most 1000 keys a request
-        s3.delete_many(keys[start : start + 1000])
+        transaction.on_commit(lambda: services.delete_objects(keys))

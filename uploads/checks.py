@@ -7,7 +7,7 @@ from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
 from storages.backends.s3 import S3Storage
 
-from uploads import conf
+from uploads import conf, keys, s3
 
 S3_POST_LIMIT = 5 * 2**30  # S3 refuses a single POST upload above 5 GB.
 MAX_EXPIRES = 3600
@@ -36,7 +36,10 @@ _UNSHARED_CACHES = (
     "django.core.cache.backends.db.DatabaseCache",
     "django.core.cache.backends.filebased.FileBasedCache",
 )
-_TIMEOUTS = ("S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT")
+_TIMEOUTS = ("S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_DEADLINE")
+_INSTALLATION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
+# Aliases Django itself writes through (default_storage, collectstatic): never the app's alone.
+_PROJECT_ALIASES = ("default", "staticfiles")
 _RETRY_MODES = ("legacy", "standard", "adaptive")
 
 
@@ -242,8 +245,21 @@ def check_settings(app_configs, **kwargs):
             )
         )
 
+    installation = conf.get("INSTALLATION_ID")
+    if installation is not None and not (isinstance(installation, str) and _INSTALLATION_ID.match(installation)):
+        errors.append(
+            Error(
+                "UPLOADS['INSTALLATION_ID'] must be None or 3 to 40 lower-case letters, digits and '-'.",
+                hint="It becomes a segment of every key, e.g. 'shop-production'. None derives one from SECRET_KEY.",
+                id="uploads.E045",
+            )
+        )
+
     errors += _storage_checks(conf.get("STORAGE"))
-    return errors
+    # Only a valid configuration can be built and compared with the project's storages.
+    if any(message.is_serious() for message in errors):
+        return errors
+    return errors + _overlap_checks(conf.get("STORAGE"))
 
 
 def _storage_checks(alias):
@@ -310,6 +326,42 @@ def _storage_checks(alias):
     return []
 
 
+def _overlap_checks(alias):
+    """The app's keys must not sit where the project's own storages write in the same bucket:
+    the clean-up would see the project's files among its own (it deletes none of them, but
+    an app that shares its prefix with anything else cannot be told apart by a person either)."""
+    ours = s3.storage()
+    areas = sorted({keys.area(profile, ours.location) for profile in conf.profiles()})
+    errors = []
+    for name, entry in settings.STORAGES.items():
+        if name == alias and name not in _PROJECT_ALIASES:
+            continue  # the app's own entry
+        try:
+            backend = import_string(entry.get("BACKEND", ""))
+        except ImportError:
+            continue  # Django's own check reports it
+        if not (isinstance(backend, type) and issubclass(backend, S3Storage)):
+            continue
+        theirs = backend(**entry.get("OPTIONS", {}))
+        if (theirs.bucket_name, theirs.endpoint_url) != (ours.bucket_name, ours.endpoint_url):
+            continue
+        where = theirs.location.strip("/")
+        writes = f"{where}/" if where else ""
+        for area in areas:
+            if area.startswith(writes) or writes.startswith(area):
+                errors.append(
+                    Error(
+                        f"STORAGES[{name!r}] writes {f'under {writes!r}' if writes else 'anywhere'} in bucket "
+                        f"{ours.bucket_name!r}, and the uploads' keys go under {area!r}.",
+                        hint="Give the uploads a place no other storage writes to: a STORAGES entry of their "
+                        "own whose 'location' differs (named in UPLOADS['STORAGE']), another KEY_PREFIX "
+                        "outside that storage's location, or another bucket.",
+                        id="uploads.E044",
+                    )
+                )
+    return errors
+
+
 _MIDDLEWARE = "uploads.middleware.current_user"
 _AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
 
@@ -340,3 +392,34 @@ def check_middleware(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def check_token_authentication(app_configs, **kwargs):
+    """Each TOKEN_AUTHENTICATION entry must import to a callable: a wrong one would let no token in."""
+    paths = conf.get("TOKEN_AUTHENTICATION") if isinstance(conf.user_settings(), dict) else []
+    if not isinstance(paths, (list, tuple)) or not all(isinstance(path, str) for path in paths):
+        return [
+            Error(
+                "UPLOADS['TOKEN_AUTHENTICATION'] must be a list of dotted paths.",
+                hint='For example ["myproject.tokens.authenticate"]: each a callable taking the request '
+                "and returning a user or None.",
+                id="uploads.E050",
+            )
+        ]
+    errors = []
+    for path in paths:
+        try:
+            found = import_string(path)
+        except ImportError:
+            found = None
+        if not callable(found):
+            errors.append(
+                Error(
+                    f"UPLOADS['TOKEN_AUTHENTICATION'] has {path!r}, which does not import to a callable.",
+                    hint="Check the dotted path: it must name a function authenticate(request) that "
+                    "returns a user or None.",
+                    id="uploads.E051",
+                )
+            )
+    return errors

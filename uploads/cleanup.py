@@ -9,9 +9,13 @@ consistent and the next run simply carries on:
 2. For profiles with ``DISCARD_UNATTACHED``, verified uploads that no model's upload field holds
    and that were verified longer ago than that are marked deleted; the next pass deletes their
    objects with the rest, a page at a time.
-3. The bucket is listed under the app's prefix a page at a time; an object is deleted when no
-   row points at it and it is older than ``grace`` (an orphan), or when its row is failed,
-   deleted or expired (a leftover). Objects of uploaded and pending rows are never touched.
+3. The bucket is listed under each profile's area (``<location>/<prefix>/``) a page at a time.
+   Only an object this installation can prove it made is ever deleted: its key lies under one
+   of this installation's roots, in the exact shape the app builds (``keys.made_here``). Of
+   those, one is deleted when no row points at it and it is older than ``grace`` (an orphan),
+   or when its row is failed, deleted or expired (a leftover). Objects of uploaded and pending
+   rows are never touched. Everything else under the area (the project's own files, another
+   installation's uploads, keys from before installation ids) is reported and kept.
 """
 
 import datetime
@@ -20,11 +24,11 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from uploads import conf, fields, s3, services
+from uploads import conf, fields, keys, s3, services
 from uploads.errors import InUse, ObjectChanged, ObjectMissing, VerificationFailed
 from uploads.models import Upload
 
-VERIFY, EXPIRE, DISCARD, DELETE = "verify", "expire", "discard", "delete"
+VERIFY, EXPIRE, DISCARD, DELETE, KEEP = "verify", "expire", "discard", "delete", "keep"
 UPLOADED, FAILED, LEFT_PENDING, NOT_DELETED = "uploaded", "failed", "left pending", "not deleted"
 # Rows that will never point at a wanted object again: nothing moves a row out of these.
 FINISHED = (Upload.Status.FAILED, Upload.Status.DELETED, Upload.Status.EXPIRED)
@@ -70,7 +74,13 @@ def run(*, now=None, grace=None, dry_run=False, page_size=1000):
 
 def settle_abandoned(cutoff, *, dry_run=False):
     """Verify or expire each pending upload whose policy expired before ``cutoff``."""
+    location = s3.location()
     for row in _abandoned(cutoff):
+        if not keys.made_here(row.key, location):
+            # A row of another installation (a copied database) or from before installation ids:
+            # verifying it could delete or copy objects that are not ours.
+            yield Action(KEEP, row.key, f"upload {row.pk} still pending, its key not made by this installation")
+            continue
         reason = f"upload {row.pk} still pending, policy expired {row.expires_at:%Y-%m-%dT%H:%M:%SZ}"
         if dry_run:
             try:
@@ -145,21 +155,29 @@ def _batches(rows):
         batch = list(rows.filter(pk__gt=batch[-1].pk)[:ROW_BATCH])
 
 
-def _prefixes():
-    """Every profile's key prefix, each listed once (a prefix inside another is already covered)."""
+def _areas(location):
+    """Every profile's area, each listed once (an area inside another is already covered)."""
     kept = []
-    for prefix in sorted({conf.get("KEY_PREFIX", profile) + "/" for profile in conf.profiles()}):
-        if not any(prefix.startswith(outer) for outer in kept):
-            kept.append(prefix)
+    for area in sorted({keys.area(profile, location) for profile in conf.profiles()}):
+        if not any(area.startswith(outer) for outer in kept):
+            kept.append(area)
     return kept
 
 
 def sweep_bucket(cutoff, *, dry_run=False, page_size=1000):
-    """Delete objects under the prefix with no row and older than ``cutoff``, or whose row is finished."""
-    for page in (page for prefix in _prefixes() for page in s3.list_pages(prefix, page_size=page_size)):
-        status_of = dict(Upload.objects.filter(key__in=[item.key for item in page]).values_list("key", "status"))
-        doomed = []
+    """Delete this installation's objects that no row needs: orphans older than ``cutoff`` and
+    leftovers of finished rows. Yield a ``KEEP`` action for each object it cannot prove it made."""
+    location = s3.location()
+    for page in (page for area in _areas(location) for page in s3.list_pages(area, page_size=page_size)):
+        ours = []
         for item in page:
+            if keys.made_here(item.key, location):
+                ours.append(item)
+            else:
+                yield Action(KEEP, item.key, "not made by this installation")
+        status_of = dict(Upload.objects.filter(key__in=[item.key for item in ours]).values_list("key", "status"))
+        doomed = []
+        for item in ours:
             status = status_of.get(item.key)
             if status is None and item.last_modified < cutoff:
                 modified = f"{item.last_modified:%Y-%m-%dT%H:%M:%SZ}"

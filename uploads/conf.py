@@ -26,8 +26,13 @@ DEFAULTS = {
     "EXPIRES": 600,
     # Seconds a presigned GET (viewing) URL stays valid.
     "VIEW_EXPIRES": 300,
-    # First segment of every object key: <prefix>/<user id>/<uuid>/<name>.
+    # First segment of every object key (after the storage's location):
+    # <location>/<prefix>/<installation>/<user id>/<uuid>/<name>.
     "KEY_PREFIX": "uploads",
+    # The segment that marks this installation's keys, so the clean-up deletes only what this
+    # installation made. None: derived from SECRET_KEY (and SECRET_KEY_FALLBACKS still count).
+    # Set it when two deployments share a bucket and a SECRET_KEY.
+    "INSTALLATION_ID": None,
     # Bytes read from the start of an object to check its format and dimensions.
     "SNIFF_BYTES": 256 * 1024,
     # Uploads per page in the list API.
@@ -50,12 +55,17 @@ DEFAULTS = {
     # Whether the create call must carry the file's SHA-256 (base64), which the policy then pins.
     "REQUIRE_CHECKSUM": False,
     # Per-user limits on the create call; None switches one off. Answered with 429 and Retry-After.
-    "MAX_PENDING": None,  # uploads started but not completed, cancelled or expired
+    "MAX_PENDING": None,  # uploads whose policy has not expired yet, whatever their status
     "UPLOADS_PER_HOUR": None,  # counted in Django's cache by django-ratelimit
     "BYTES_PER_DAY": None,  # declared bytes of the last 24 hours' uploads, failed ones excluded
     # Who may start an upload: None for any logged-in user, a permission ("app.codename"), or a
     # callable taking the user and returning True or False.
     "PERMISSION": None,
+    # Dotted paths of callables ``authenticate(request) -> user or None`` for API clients that
+    # send a credential a browser never adds by itself (a bearer token in ``Authorization``).
+    # Only a request one of them authenticates is spared the CSRF check; Basic, Digest,
+    # Negotiate and NTLM credentials are never passed to them.
+    "TOKEN_AUTHENTICATION": [],
     # Named kinds of upload, each overriding any of PROFILE_KEYS; the top level is "default".
     "PROFILES": {},
     # How the app's S3 client waits and retries (botocore's connect/read timeouts and retry mode);
@@ -64,6 +74,8 @@ DEFAULTS = {
     "S3_READ_TIMEOUT": 10,
     "S3_MAX_ATTEMPTS": 3,
     "S3_RETRY_MODE": "standard",
+    # Seconds an API request waits for S3 in all, every attempt and call together; then 503.
+    "S3_DEADLINE": 5,
     # Where the S3 client's configuration comes from. None: the django-storages AWS_* settings.
     # A string: the alias of a STORAGES entry whose BACKEND is django-storages' S3 storage (or a
     # subclass); its OPTIONS configure the client, and AWS_* fill what they leave out, as in

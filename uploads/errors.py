@@ -43,6 +43,15 @@ class CsrfFailed(UploadError):
     default_message = "The CSRF token is missing or wrong; reload the page and try again."
 
 
+class CrossSite(UploadError):
+    status = HTTPStatus.FORBIDDEN
+    code = "cross_site"
+    default_message = (
+        "This request came from another site; the API answers this site's own pages "
+        "and API clients that send a token."
+    )
+
+
 class NotFound(UploadError):
     status = HTTPStatus.NOT_FOUND
     code = "not_found"
@@ -98,6 +107,14 @@ class UnsupportedType(UploadError):
     code = "unsupported_type"
 
 
+class UnsupportedMediaType(UploadError):
+    """The request's own body is not JSON (``UnsupportedType`` is about the uploaded file)."""
+
+    status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+    code = "unsupported_media_type"
+    default_message = "Send the request as JSON, with the header Content-Type: application/json."
+
+
 class VerificationFailed(UploadError):
     status = HTTPStatus.UNPROCESSABLE_ENTITY
     code = "verification_failed"
@@ -113,6 +130,13 @@ class StorageUnavailable(UploadError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "storage_unavailable"
     default_message = "The file storage is not answering right now; try again in a moment."
+    retry_after = 5
+
+
+class LimitsUnavailable(UploadError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "limits_unavailable"
+    default_message = "The site cannot count uploads right now; try again in a moment."
     retry_after = 5
 
 

@@ -1,8 +1,18 @@
-"""Object keys and display names. The server picks every key; the client's name is only a hint."""
+"""Object keys and display names. The server picks every key; the client's name is only a hint.
 
+A key is ``<location>/<prefix>/<installation>/<user id>/<uuid>/<stem><ext>``: the storage's
+location, the profile's prefix, this installation's id, then the upload's own part. An object
+whose key has that exact shape under one of this installation's roots was made here; nothing
+else is (``made_here``), and the clean-up deletes nothing else.
+"""
+
+import functools
 import re
 import unicodedata
 import uuid
+
+from django.conf import settings
+from django.utils.crypto import salted_hmac
 
 from uploads import conf
 
@@ -38,12 +48,71 @@ def safe_stem(filename):
     return cleaned
 
 
-def build_key(user_id, filename, content_type, token=None, profile=conf.DEFAULT_PROFILE):
-    """``<prefix>/<user id>/<uuid>/<safe stem><extension of the declared type>``.
+# Where the verified copy of an upload sent without a digest lives: a key no policy ever names.
+VERIFIED_DIR = "verified"
+
+
+def build_key(user_id, filename, content_type, token=None, profile=conf.DEFAULT_PROFILE, location=""):
+    """``<root of the profile>/<user id>/<uuid>/<safe stem><extension of the declared type>``.
 
     The extension comes from the signed content type, never from the client's name,
     so a key can never end in ``.html`` or ``.svg``.
     """
     token = token or uuid.uuid4()
     extension = conf.VERIFIABLE_TYPES[content_type]
-    return f"{conf.get('KEY_PREFIX', profile)}/{user_id}/{token.hex}/{safe_stem(filename)}{extension}"
+    return f"{root(profile, location)}{user_id}/{token.hex}/{safe_stem(filename)}{extension}"
+
+
+def verified_key(key):
+    """The key an upload's verified bytes are copied to: beside the signed one, never signed itself."""
+    folder, _, name = key.rpartition("/")
+    return f"{folder}/{VERIFIED_DIR}/{name}"
+
+
+def installation_id():
+    """The segment that marks this installation's keys: ``INSTALLATION_ID``, or one derived from
+    ``SECRET_KEY`` (two deployments with their own secrets never share it)."""
+    return conf.get("INSTALLATION_ID") or _derived_id(settings.SECRET_KEY)
+
+
+def installation_ids():
+    """Every id this installation has written keys under: the current one, and those of
+    ``SECRET_KEY_FALLBACKS`` while a rotated secret is kept there."""
+    if conf.get("INSTALLATION_ID"):
+        return [conf.get("INSTALLATION_ID")]
+    return [_derived_id(secret) for secret in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]]
+
+
+@functools.lru_cache(maxsize=8)
+def _derived_id(secret):
+    return salted_hmac("uploads.installation", "installation id", secret=secret, algorithm="sha256").hexdigest()[:12]
+
+
+def _join(*parts):
+    return "/".join(part.strip("/") for part in parts if part and part.strip("/"))
+
+
+def area(profile, location=""):
+    """Where a profile's keys go, for every installation: ``<location>/<prefix>/``."""
+    return _join(location, conf.get("KEY_PREFIX", profile)) + "/"
+
+
+def root(profile, location="", installation=None):
+    """Where this installation puts a profile's keys: ``<location>/<prefix>/<installation>/``."""
+    return _join(location, conf.get("KEY_PREFIX", profile), installation or installation_id()) + "/"
+
+
+_OWN_PART = re.compile(
+    rf"[^/]+/[0-9a-f]{{32}}/(?:{VERIFIED_DIR}/)?[A-Za-z0-9._-]{{1,{MAX_STEM}}}"
+    rf"(?:{'|'.join(re.escape(ext) for ext in sorted(set(conf.VERIFIABLE_TYPES.values())))})"
+)
+
+
+def made_here(key, location=""):
+    """Whether this installation made ``key``: under one of its roots, in the exact shape it builds."""
+    for profile in conf.profiles():
+        for installation in installation_ids():
+            start = root(profile, location, installation)
+            if key.startswith(start) and _OWN_PART.fullmatch(key[len(start) :]):
+                return True
+    return False

@@ -1,52 +1,93 @@
-"""Per-user limits on starting uploads: pending count, uploads per hour, bytes per day.
+"""Per-user limits on starting uploads: open policies, uploads per hour, bytes per day.
 
-Counts that the database already knows (pending rows, bytes declared) are read from it; the hourly
-rate is counted in Django's cache by django-ratelimit.
+Counts that the database already knows (rows and the bytes they declared) are read from it; the
+hourly rate is counted in Django's cache by django-ratelimit.
+
+An upload whose policy is still valid counts toward every limit until the policy expires,
+whatever its status: deleting an upload cannot take back the policy, which could still store
+its bytes. One user's creates are counted one at a time (``holding``), so a burst of
+simultaneous requests cannot all pass the same count.
 """
 
+import contextlib
 import datetime
+import logging
 
-from django.db.models import Count, Min, Sum
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django_ratelimit.core import get_usage
 
 from uploads import conf
-from uploads.errors import TooManyRequests
-from uploads.models import Upload
+from uploads.errors import LimitsUnavailable, TooManyRequests
+from uploads.models import Upload, UploaderLock
 from uploads.verify import human_size
 
 DAY = datetime.timedelta(days=1)
+logger = logging.getLogger("uploads")
+
+
+@contextlib.contextmanager
+def holding(request, declared):
+    """Check the user's limits, and hold them until the block has recorded the upload.
+
+    Raises ``TooManyRequests``. The block runs in the same transaction, which holds the user's
+    lock row: a second create of the same user waits for it and counts the first one.
+    """
+    if conf.get("MAX_PENDING") is None and conf.get("BYTES_PER_DAY") is None:
+        check(request, declared)  # nothing counted from the rows: nothing to hold
+        yield
+        return
+    with transaction.atomic():
+        _lock(request.user)
+        check(request, declared)
+        yield
+
+
+def _lock(user):
+    # An UPDATE takes the row's lock on every database (SQLite: the write lock) until commit.
+    if UploaderLock.objects.filter(pk=user.pk).update(owner=user.pk):
+        return
+    try:
+        with transaction.atomic():
+            UploaderLock.objects.create(owner=user)
+    except IntegrityError:
+        UploaderLock.objects.filter(pk=user.pk).update(owner=user.pk)  # made meanwhile: wait for it
 
 
 def check(request, declared):
     """Raise ``TooManyRequests`` if starting this upload would break one of the user's limits."""
     user = request.user
     now = timezone.now()
-    _check_pending(user, now)
+    _check_open(user, now)
     _check_bytes(user, declared.size, now)
     _check_hourly(request)
 
 
-def _check_pending(user, now):
+def _check_open(user, now):
     limit = conf.get("MAX_PENDING")
     if limit is None:
         return
-    pending = Upload.objects.filter(owner=user, status=Upload.Status.PENDING, expires_at__gt=now).aggregate(
+    open_policies = Upload.objects.filter(owner=user, expires_at__gt=now).aggregate(
         count=Count("pk"), first_expiry=Min("expires_at")
     )
-    if pending["count"] >= limit:
-        raise TooManyRequests(
-            f"You have {limit} uploads in progress, the most at once; finish or cancel one first.",
-            retry_after=(pending["first_expiry"] - now).total_seconds(),
-        )
+    if open_policies["count"] >= limit:
+        wait = (open_policies["first_expiry"] - now).total_seconds()
+        started = ngettext(
+            "You have started %(count)d upload in the last few minutes, the most at once;",
+            "You have started %(count)d uploads in the last few minutes, the most at once;",
+            limit,
+        ) % {"count": limit}
+        raise TooManyRequests(f"{started} try again in {_minutes(wait)}.", retry_after=wait)
 
 
 def _check_bytes(user, size, now):
     limit = conf.get("BYTES_PER_DAY")
     if limit is None:
         return
-    counted = Upload.objects.filter(owner=user, created_at__gt=now - DAY).exclude(
-        status__in=[Upload.Status.FAILED, Upload.Status.DELETED]
+    counted = Upload.objects.filter(owner=user, created_at__gt=now - DAY).filter(
+        ~Q(status__in=[Upload.Status.FAILED, Upload.Status.DELETED]) | Q(expires_at__gt=now)
     )
     totals = counted.aggregate(used=Sum("size"), oldest=Min("created_at"))
     used, oldest = totals["used"] or 0, totals["oldest"]
@@ -63,14 +104,19 @@ def _check_hourly(request):
     limit = conf.get("UPLOADS_PER_HOUR")
     if limit is None:
         return
-    usage = get_usage(
-        request,
-        group="uploads.create",
-        key=lambda group, request: str(request.user.pk),
-        rate=f"{limit}/h",
-        method="POST",
-        increment=True,
-    )
+    try:
+        usage = get_usage(
+            request,
+            group="uploads.create",
+            key=lambda group, request: str(request.user.pk),
+            rate=f"{limit}/h",
+            method="POST",
+            increment=True,
+        )
+    except Exception as error:  # the cache's own errors: Redis down, Memcached unreachable, …
+        # Refuse rather than let uploads through uncounted; say so in the error shape, not a 500.
+        logger.exception("Cannot count uploads per hour: the cache failed.")
+        raise LimitsUnavailable() from error
     if usage and usage["should_limit"]:
         raise TooManyRequests(
             f"You can start {limit} uploads an hour; try again in {_minutes(usage['time_left'])}.",

@@ -64,3 +64,16 @@ class Upload(models.Model):
 
     def __str__(self):
         return f"{self.filename} ({self.get_status_display()})"
+
+
+class UploaderLock(models.Model):
+    """One row per user who has started an upload, and nothing else: the create call locks it,
+    so one user's simultaneous creates are counted one after the other."""
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("owner")
+    )
+
+    class Meta:
+        verbose_name = _("uploader lock")
+        verbose_name_plural = _("uploader locks")

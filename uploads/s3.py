@@ -1,11 +1,15 @@
 """Every S3 call the app makes, through django-storages' configured boto3 client."""
 
 import base64
+import concurrent.futures
 import contextlib
+import contextvars
 import functools
 import hashlib
 import hmac
 import json
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
@@ -36,6 +40,7 @@ _STORAGE_SETTINGS = (
     "AWS_S3_SIGNATURE_VERSION",
     "AWS_S3_ADDRESSING_STYLE",
     "AWS_S3_CLIENT_CONFIG",
+    "AWS_LOCATION",
 )
 
 
@@ -92,6 +97,11 @@ def client():
 
 def bucket_name():
     return storage().bucket_name
+
+
+def location():
+    """The storage's ``location`` (``AWS_LOCATION``): every key the app makes starts with it."""
+    return storage().location
 
 
 @dataclass(frozen=True)
@@ -266,8 +276,7 @@ def _get_base(storage_instance):
 
 def head(key):
     """Size, type, ETag and stored SHA-256 of an object; ``ObjectMissing`` if it is not there."""
-    with _storage_errors():
-        reply = client().head_object(Bucket=bucket_name(), Key=key, ChecksumMode="ENABLED")
+    reply = _request(lambda s3: s3.head_object(Bucket=bucket_name(), Key=key, ChecksumMode="ENABLED"))
     return ObjectHead(
         size=reply["ContentLength"],
         content_type=reply.get("ContentType", ""),
@@ -282,18 +291,20 @@ def read_start(key, nbytes):
 
     S3 answers a range with the object's total size in Content-Range, so no HEAD is needed.
     """
-    with _storage_errors():
+
+    def read(s3):
         try:
-            reply = client().get_object(Bucket=bucket_name(), Key=key, Range=f"bytes=0-{nbytes - 1}")
+            reply = s3.get_object(Bucket=bucket_name(), Key=key, Range=f"bytes=0-{nbytes - 1}")
         except ClientError as error:
             if _status(error) == HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE:  # an empty object
-                return head(key), b""
+                return None, b""
             raise
-        body = reply["Body"]
-        try:
-            data = body.read(nbytes)
-        finally:
-            body.close()
+        with contextlib.closing(reply["Body"]) as body:
+            return reply, body.read(nbytes)
+
+    reply, data = _request(read)
+    if reply is None:
+        return head(key), data
     content_range = reply.get("ContentRange", "")
     size = int(content_range.rsplit("/", 1)[1]) if "/" in content_range else reply["ContentLength"]
     found = ObjectHead(
@@ -304,44 +315,65 @@ def read_start(key, nbytes):
 
 def read_head(key, nbytes, *, etag):
     """The first ``nbytes`` of an object, with one ranged GET; ``ObjectChanged`` if it is no longer ``etag``."""
-    with _storage_errors():
-        reply = client().get_object(Bucket=bucket_name(), Key=key, Range=f"bytes=0-{nbytes - 1}", IfMatch=f'"{etag}"')
-        return reply["Body"].read()
+
+    def read(s3):
+        reply = s3.get_object(Bucket=bucket_name(), Key=key, Range=f"bytes=0-{nbytes - 1}", IfMatch=f'"{etag}"')
+        with contextlib.closing(reply["Body"]) as body:
+            return body.read()
+
+    return _request(read)
+
+
+def copy(source, target, *, etag):
+    """Copy an object within the bucket, only if it is still ``etag`` (else ``ObjectChanged``)."""
+    _request(
+        lambda s3: s3.copy_object(
+            Bucket=bucket_name(),
+            Key=target,
+            CopySource={"Bucket": bucket_name(), "Key": source},
+            CopySourceIfMatch=f'"{etag}"',
+            MetadataDirective="COPY",
+        )
+    )
 
 
 def delete(key):
     """Delete an object; deleting one that is not there is not an error (S3 says 204 either way)."""
-    with _storage_errors():
-        client().delete_object(Bucket=bucket_name(), Key=key)
+    _request(lambda s3: s3.delete_object(Bucket=bucket_name(), Key=key))
 
 
-def ensure_bucket(cors_origins):
-    """Create the bucket if missing and allow browsers on ``cors_origins`` to POST to it and read it."""
-    s3 = client()
-    name = bucket_name()
+def bucket_exists():
+    """Whether the bucket is there: one HEAD; a 404 means no, any other error is raised."""
     try:
-        s3.head_bucket(Bucket=name)
-        created = False
+        client().head_bucket(Bucket=bucket_name())
     except ClientError as error:
         if _status(error) != HTTPStatus.NOT_FOUND:
             raise
-        s3.create_bucket(Bucket=name)
-        created = True
-    s3.put_bucket_cors(
-        Bucket=name,
-        CORSConfiguration={
-            "CORSRules": [
-                {
-                    "AllowedOrigins": list(cors_origins),
-                    "AllowedMethods": ["POST", "GET", "HEAD"],
-                    "AllowedHeaders": ["*"],
-                    "ExposeHeaders": ["ETag"],
-                    "MaxAgeSeconds": 3600,
-                }
-            ]
-        },
-    )
-    return created
+        return False
+    return True
+
+
+def create_bucket():
+    s3 = client()
+    region = s3.meta.region_name
+    # S3 wants the region named for any bucket outside us-east-1 (where naming it is an error).
+    where = {} if region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=bucket_name(), **where)
+
+
+def cors_rules():
+    """The bucket's CORS rules as S3 returns them; ``[]`` when it has no CORS configuration."""
+    try:
+        return client().get_bucket_cors(Bucket=bucket_name())["CORSRules"]
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchCORSConfiguration":
+            return []
+        raise
+
+
+def put_cors_rules(rules):
+    """Replace the bucket's whole CORS configuration with ``rules`` (S3 has no per-rule call)."""
+    client().put_bucket_cors(Bucket=bucket_name(), CORSConfiguration={"CORSRules": rules})
 
 
 def _status(error):
@@ -362,8 +394,72 @@ def _storage_errors():
         if status and status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise StorageUnavailable() from error
         raise
-    except (BotoConnectionError, HTTPClientError) as error:
+    except (BotoConnectionError, HTTPClientError, _DeadlinePassed) as error:
         raise StorageUnavailable() from error
+
+
+# The moment (time.monotonic) by which the S3 calls of the current request must be answered.
+_deadline = contextvars.ContextVar("uploads_s3_deadline", default=None)
+
+
+class _DeadlinePassed(Exception):
+    """Raised before botocore sends another attempt once the deadline has passed."""
+
+
+@contextlib.contextmanager
+def deadline(seconds):
+    """Every S3 call inside answers within ``seconds`` from now, all calls and retries together,
+    or raises ``StorageUnavailable``. A deadline inside another never extends it."""
+    ends = time.monotonic() + seconds
+    outer = _deadline.get()
+    token = _deadline.set(ends if outer is None else min(outer, ends))
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _request(call):
+    """Run ``call(client)`` (one S3 request and the reading of its reply), with S3's errors turned
+    into the app's, within the current deadline if there is one.
+
+    botocore's timeouts hold per attempt, and a silent S3 costs every attempt's read timeout; a
+    deadline needs a clock outside the call. So within one the call runs on a worker thread and
+    the caller waits at most until the deadline; the abandoned attempt stops at its own timeout
+    and sends no retry after the deadline (``_refuse_after_deadline``).
+    """
+    s3 = client()
+    ends = _deadline.get()
+    with _storage_errors():
+        if ends is None:
+            return call(s3)
+        _watch(s3)
+        future = _workers().submit(contextvars.copy_context().run, call, s3)
+        try:
+            return future.result(timeout=max(0.0, ends - time.monotonic()))
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise _DeadlinePassed() from None
+
+
+@functools.lru_cache(maxsize=1)
+def _workers():
+    return concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="uploads-s3")
+
+
+_watched = weakref.WeakSet()
+
+
+def _watch(s3):
+    if s3 not in _watched:
+        s3.meta.events.register_first("before-send.s3", _refuse_after_deadline, unique_id="uploads-deadline")
+        _watched.add(s3)
+
+
+def _refuse_after_deadline(**kwargs):
+    ends = _deadline.get()
+    if ends is not None and time.monotonic() >= ends:
+        raise _DeadlinePassed()
 
 
 @dataclass(frozen=True)
@@ -392,8 +488,9 @@ def delete_many(keys):
     """
     if not keys:
         return {}
-    with _storage_errors():
-        reply = client().delete_objects(
+    reply = _request(
+        lambda s3: s3.delete_objects(
             Bucket=bucket_name(), Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
         )
+    )
     return {error["Key"]: error.get("Message") or error.get("Code", "") for error in reply.get("Errors", [])}

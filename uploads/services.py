@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from uploads import conf, fields, keys, s3, verify
-from uploads.errors import InUse, NotFound, UploadExpired, VerificationFailed
+from uploads.errors import InUse, NotFound, StorageUnavailable, UploadExpired, VerificationFailed
 from uploads.models import Upload
 from uploads.signals import upload_deleted, upload_failed, upload_verified
 
@@ -29,7 +29,9 @@ def create_upload(owner, declared):
         sha256=declared.sha256,
         expires_at=timezone.now() + datetime.timedelta(seconds=expires),
     )
-    row.key = keys.build_key(owner.pk, declared.filename, declared.content_type, token=row.id, profile=row.profile)
+    row.key = keys.build_key(
+        owner.pk, declared.filename, declared.content_type, token=row.id, profile=row.profile, location=s3.location()
+    )
     policy = s3.presign_post(
         row.key, content_type=row.content_type, size=row.size, expires=expires, sha256=row.sha256
     )
@@ -83,7 +85,7 @@ def complete_upload(owner, upload_id):
     The row is locked for the whole check so two simultaneous calls run one verification.
     Raises ``ObjectMissing`` (the row stays pending) or ``VerificationFailed`` (object deleted).
     """
-    with transaction.atomic():
+    with transaction.atomic(), s3.deadline(conf.get("S3_DEADLINE")):
         row = owned(owner, upload_id, for_update=True)
         if row.status == Upload.Status.PENDING:
             _verify_and_record(row)
@@ -98,18 +100,36 @@ def _verify_and_record(row):
     try:
         etag, image = _verify(row)
     except VerificationFailed as failure:
-        s3.delete(row.key)
+        delete_objects([row.key])
         row.status = Upload.Status.FAILED
         row.failure_reason = failure.message
         row.save(update_fields=["status", "failure_reason"])
         logger.info("Upload %s failed verification: %s", row.pk, failure.message)
         transaction.on_commit(lambda: upload_failed.send(Upload, instance=row))
         return
+    if not row.sha256:
+        row.key = _keep_verified(row.key, etag)
     row.status = Upload.Status.UPLOADED
     row.etag, row.width, row.height = etag, image.width, image.height
     row.verified_at = timezone.now()
-    row.save(update_fields=["status", "etag", "width", "height", "verified_at"])
+    row.save(update_fields=["key", "status", "etag", "width", "height", "verified_at"])
     transaction.on_commit(lambda: upload_verified.send(Upload, instance=row))
+
+
+def _keep_verified(key, etag):
+    """Copy the verified bytes to a key no policy names, and return that key.
+
+    Without a pinned digest, the upload's policy could store other bytes under its key until it
+    expires; the copy (made only if the object is still the one verified) is what the row points
+    at from now on. The signed key is deleted; if S3 fails at that, the clean-up removes it later.
+    """
+    kept = keys.verified_key(key)
+    s3.copy(key, kept, etag=etag)
+    try:
+        s3.delete(key)
+    except StorageUnavailable:
+        logger.warning("Could not delete %s after copying it to %s; the clean-up will.", key, kept)
+    return kept
 
 
 def _verify(row):
@@ -145,11 +165,17 @@ def delete_upload(owner, upload_id):
     """Cancel a pending upload or delete a stored one: the row is kept as deleted, the object goes.
 
     The object is deleted only once the row says so, so a failure never leaves a row that
-    points at nothing; an object left by a failed delete is for the clean-up to find.
+    points at nothing. Returns whether the object is gone now; when S3 does not answer, it is
+    left for the clean-up, which deletes the objects of deleted rows.
     """
     row = discard(owner, upload_id)
-    s3.delete(row.key)
-    return row
+    try:
+        with s3.deadline(conf.get("S3_DEADLINE")):
+            delete_objects([row.key])
+    except StorageUnavailable:
+        logger.warning("Upload %s is deleted; S3 did not answer, so the clean-up will delete %s.", row.pk, row.key)
+        return False
+    return True
 
 
 def discard(owner, upload_id):
@@ -165,6 +191,24 @@ def discard(owner, upload_id):
         row.save(update_fields=["status"])
         transaction.on_commit(lambda: upload_deleted.send(Upload, instance=row))
     return row
+
+
+def delete_objects(object_keys):
+    """Delete the objects of these keys that this installation made; never any other.
+
+    A row can name a key this installation did not make: a database copied from another
+    installation that shares the bucket, or a row from before keys carried an installation id.
+    Those objects are left alone (the clean-up reports them).
+    """
+    location = s3.location()
+    ours = [key for key in object_keys if keys.made_here(key, location)]
+    for key in sorted(set(object_keys) - set(ours)):
+        logger.warning("Not deleting %s: this installation did not make it.", key)
+    if len(ours) == 1:
+        s3.delete(ours[0])
+        return
+    for start in range(0, len(ours), 1000):  # S3 takes at most 1000 keys a request
+        s3.delete_many(ours[start : start + 1000])
 
 
 def view_url(row):

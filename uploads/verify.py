@@ -75,6 +75,8 @@ def check_request(data):
     if not isinstance(data, dict):
         raise InvalidField("The request body must be a JSON object.")
     profile = data.get("profile", conf.DEFAULT_PROFILE)
+    if not isinstance(profile, str):
+        raise InvalidField("The profile must be a string.", field="profile")
     if profile not in conf.profiles():
         known = ", ".join(conf.profiles())
         raise InvalidField(f"There is no upload profile {profile!r}; use one of: {known}.", field="profile")
@@ -89,8 +91,12 @@ def check_request(data):
     size = data["size"]
     if not isinstance(size, int) or isinstance(size, bool):
         raise InvalidField("The size must be a whole number of bytes.", field="size")
-    if size < 1:
+    if size < 0:
+        raise InvalidField("The size cannot be negative.", field="size")
+    if size == 0:
         raise InvalidField("The file is empty.", field="size")
+    if size >= 2**63:  # no storage holds such a file; human_size() would overflow on larger ones
+        raise InvalidField("The size is larger than any file can be.", field="size")
     max_size = conf.get("MAX_SIZE", profile)
     if size > max_size:
         shown, limit = human_size(size), human_size(max_size)

@@ -3,17 +3,20 @@
 import functools
 import json
 import logging
+import math
 from http import HTTPStatus
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 
 from uploads import conf, limits, services, verify
 from uploads.errors import (
     BodyTooLarge,
+    CrossSite,
     Forbidden,
     CsrfFailed,
     InvalidField,
@@ -22,6 +25,7 @@ from uploads.errors import (
     NotAuthenticated,
     NotFound,
     ServerError,
+    UnsupportedMediaType,
     UploadError,
 )
 
@@ -29,6 +33,10 @@ logger = logging.getLogger("uploads")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # The create call's JSON is a file name, a type and a size; refuse anything much bigger unread.
 MAX_BODY = 16 * 1024
+# Credentials a browser sends by itself once the user gave them to it, to any site's forged
+# request too: they are never offered to the token authenticators.
+BROWSER_SCHEMES = ("basic", "digest", "negotiate", "ntlm")
+_NUMBER_TOO_LARGE = "The request body has a number too large to read; numbers must fit in 64 bits."
 
 
 def error_response(error):
@@ -45,14 +53,49 @@ class _CsrfCheck(CsrfViewMiddleware):
         raise CsrfFailed(f"CSRF check failed ({reason.rstrip('.')}); reload the page and try again.")
 
 
-def _sent_by_a_browser_session(request):
-    """Whether the caller may be a browser carrying credentials it attaches by itself.
+def _authenticated_by_token(request):
+    """Let the configured ``TOKEN_AUTHENTICATION`` callables authenticate the request; whether one did.
 
-    CSRF protects those: the session cookie, or anything else a browser adds unasked. A client
-    that authenticates with its own ``Authorization`` header (a project's token backend) and sends
-    no session cookie cannot be forged from another site, so it needs no CSRF token.
+    Only such a request is spared the CSRF check: another site cannot make a browser send a
+    token in ``Authorization``. A request with the session cookie is a browser's, whatever else
+    it sends, and credentials a browser adds by itself are never tried.
     """
-    return settings.SESSION_COOKIE_NAME in request.COOKIES or "HTTP_AUTHORIZATION" not in request.META
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return False
+    credentials = request.headers.get("Authorization", "").split(maxsplit=1)
+    if not credentials or credentials[0].lower() in BROWSER_SCHEMES:
+        return False
+    for path in conf.get("TOKEN_AUTHENTICATION"):
+        user = import_string(path)(request)
+        if user is not None:
+            request.user = user
+            return True
+    return False
+
+
+def _check_same_site(request):
+    if request.headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
+        raise CrossSite()
+
+
+def _check_json_type(request):
+    """Unsafe calls send JSON: checked before the CSRF check, which would parse a form body."""
+    if request.content_type != "application/json":
+        raise UnsupportedMediaType()
+    charset = request.content_params.get("charset", "utf-8")
+    if charset.strip().lower() not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"Send the request as UTF-8 JSON; the charset {charset!r} is not accepted.")
+
+
+def _check_body_length(request):
+    """Refuse a large body unread, and a Content-Length that Django's own int() would fail on."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not (declared.isascii() and declared.isdigit()):
+        raise InvalidField("The Content-Length header must be a whole number of bytes.")
+    if len(declared) > 18:  # int() refuses thousands of digits
+        raise BodyTooLarge(f"The request body is far larger than the {MAX_BODY} bytes the API accepts.")
+    if int(declared) > MAX_BODY:
+        raise BodyTooLarge(f"The request body is {int(declared)} bytes; the API accepts at most {MAX_BODY}.")
 
 
 def _check_csrf(request):
@@ -62,8 +105,8 @@ def _check_csrf(request):
 
 
 def api_view(*methods):
-    """Allow ``methods`` to logged-in users, check CSRF on unsafe ones from browser sessions, answer
-    every error in JSON.
+    """Allow ``methods`` to logged-in users, take only JSON on unsafe ones and check their CSRF token
+    unless a token authenticator vouched for the request, answer every error in JSON.
 
     The view is exempt from the CSRF middleware only so that a failure is answered here, in JSON:
     the same check runs below.
@@ -75,12 +118,18 @@ def api_view(*methods):
         def wrapper(request, *args, **kwargs):
             allowed = (*methods, "HEAD") if "GET" in methods else methods
             try:
+                by_token = _authenticated_by_token(request)
+                if not by_token:
+                    _check_same_site(request)
                 if not request.user.is_authenticated:
                     raise NotAuthenticated()
                 if request.method not in allowed:
                     raise MethodNotAllowed(request.method, allowed)
-                if request.method not in SAFE_METHODS and _sent_by_a_browser_session(request):
-                    _check_csrf(request)
+                if request.method not in SAFE_METHODS:
+                    _check_json_type(request)
+                    _check_body_length(request)
+                    if not by_token:
+                        _check_csrf(request)
                 return view(request, *args, **kwargs)
             except UploadError as error:
                 return error_response(error)
@@ -103,8 +152,16 @@ def upload_list(request):
 @api_view("GET", "DELETE")
 def upload_detail(request, upload_id):
     if request.method == "DELETE":
-        services.delete_upload(request.user, upload_id)
-        return JsonResponse({}, status=HTTPStatus.OK)
+        if services.delete_upload(request.user, upload_id):
+            return JsonResponse({}, status=HTTPStatus.OK)
+        # The row is deleted; the object is not yet. Say exactly what happens to it.
+        return JsonResponse(
+            {
+                "message": "The upload is deleted. The file storage did not answer, so the file stays "
+                "there until the next clean-up removes it; no new link to it is given out."
+            },
+            status=HTTPStatus.ACCEPTED,
+        )
     return JsonResponse(upload_json(services.owned(request.user, upload_id)))
 
 
@@ -125,8 +182,8 @@ def _create(request):
     if existing := services.already_uploaded(request.user, declared):
         # The same bytes are already verified for this user: no second copy, no upload needed.
         return JsonResponse({**upload_json(existing), "duplicate": True, "upload": None})
-    limits.check(request, declared)
-    row, policy = services.create_upload(request.user, declared)
+    with limits.holding(request, declared):
+        row, policy = services.create_upload(request.user, declared)
     reply = {
         "id": str(row.pk),
         "status": row.status,
@@ -163,16 +220,35 @@ def _list(request):
 
 
 def _json_body(request):
+    """The body as JSON; its size and type were checked with the headers."""
     try:
-        length = int(request.headers.get("Content-Length") or 0)
+        text = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidJSON("The request body is not valid UTF-8.") from None
+    try:
+        return json.loads(text, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
+    except RecursionError:
+        raise InvalidJSON("The request body nests arrays or objects too deeply.") from None
     except ValueError:
-        length = 0
-    if length > MAX_BODY:
-        raise BodyTooLarge(f"The request body is {length} bytes; the API accepts at most {MAX_BODY}.")
-    try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
         raise InvalidJSON() from None
+
+
+def _json_int(text):
+    # int() refuses over 4300 digits; no field takes a number beyond 64 bits anyway.
+    if len(text) > 20 or not -(2**63) <= int(text) < 2**63:
+        raise InvalidJSON(_NUMBER_TOO_LARGE)
+    return int(text)
+
+
+def _json_float(text):
+    value = float(text)
+    if not math.isfinite(value):  # 1e999
+        raise InvalidJSON(_NUMBER_TOO_LARGE)
+    return value
+
+
+def _json_constant(name):
+    raise InvalidJSON(f"The request body is not valid JSON: {name} is not a JSON number.")
 
 
 def _iso(moment):

@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from uploads import keys
 from uploads.models import Upload
 
 DEMO_PROFILES = {
@@ -27,7 +28,7 @@ def make_upload(db):
         return Upload.objects.create(
             owner=owner,
             profile=profile,
-            key=f"{profile}/{owner.pk}/{number}/photo-{number}.jpg",
+            key=keys.build_key(owner.pk, f"photo-{number}.jpg", "image/jpeg", profile=profile),
             filename=fields.pop("filename", f"photo-{number}.jpg"),
             content_type="image/jpeg",
             size=123_456,

@@ -4,6 +4,7 @@ import { afterEach, describe, test } from "node:test"
 import {
   AUTO_RETRIES,
   apiErrorMessage,
+  apiHeaders,
   backoffDelay,
   checkFile,
   createQueue,
@@ -408,6 +409,18 @@ describe("fillUrl", () => {
 
   test("escapes an id that is not URL-safe", () => {
     assert.equal(fillUrl("/u/{id}/", "a/b?c"), "/u/a%2Fb%3Fc/")
+  })
+})
+
+describe("apiHeaders", () => {
+  test("every call that changes something says it sends JSON, even without a body", () => {
+    const json = { Accept: "application/json", "X-CSRFToken": "t0k", "Content-Type": "application/json" }
+    assert.deepEqual(apiHeaders("POST", "t0k"), json)
+    assert.deepEqual(apiHeaders("DELETE", "t0k"), json)
+  })
+
+  test("a read sends no content type", () => {
+    assert.deepEqual(apiHeaders("GET", "t0k"), { Accept: "application/json", "X-CSRFToken": "t0k" })
   })
 })
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from project.catalog.models import Product, SellerProfile, Variant
 from tests.conftest import ApiClient
-from uploads import fields
+from uploads import fields, keys
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def upload_of(db):
         return Upload.objects.create(
             owner=owner,
             profile=profile,
-            key=f"{profile}/{owner.pk}/{uuid.uuid4().hex}/{filename}",
+            key=keys.build_key(owner.pk, filename, "image/jpeg", profile=profile),
             filename=filename,
             content_type="image/jpeg",
             size=200_000,

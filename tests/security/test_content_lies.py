@@ -160,7 +160,7 @@ def test_an_image_exactly_at_every_limit_is_accepted(api, s3, settings):
 
     assert reply.status_code == 200
     assert (reply.json()["status"], reply.json()["width"], reply.json()["height"]) == ("uploaded", 64, 48)
-    assert stored(s3, created["key"]) == data
+    assert stored(s3, reply.json()["key"]) == data
 
 
 @pytest.mark.parametrize("content_type", ["image/png", "image/gif", "image/jpeg", "image/webp"])

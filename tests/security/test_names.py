@@ -9,6 +9,7 @@ import pytest
 from tests.conftest import post_to_s3
 from tests.images import image_bytes
 from tests.security.conftest import API, policy_document, stored, verified
+from uploads import keys
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +45,7 @@ NAMES = {
     "dotfile": (".htaccess", "htaccess.jpg", ".htaccess"),
     "executable extension": ("index.html", "index.jpg", "index.html"),
 }
-KEY = r"uploads/{user}/{hex}/[A-Za-z0-9._-]+\.jpg"
+KEY = r"uploads/{installation}/{user}/{hex}/[A-Za-z0-9._-]+\.jpg"
 
 
 @pytest.mark.parametrize("case", list(NAMES))
@@ -56,7 +57,7 @@ def test_a_hostile_file_name_gets_a_safe_pinned_key_and_a_clean_display_name(api
     created = reply.json()
     row = Upload.objects.get(pk=created["id"])
     assert reply.status_code == 201
-    assert re.fullmatch(KEY.format(user=seller.pk, hex=row.pk.hex), created["key"])
+    assert re.fullmatch(KEY.format(installation=keys.installation_id(), user=seller.pk, hex=row.pk.hex), created["key"])
     assert created["key"].rsplit("/", 1)[1] == last_segment
     assert created["upload"]["fields"]["key"] == created["key"] == row.key
     conditions = policy_document(created)["conditions"]

@@ -14,6 +14,7 @@ import requests
 from tests.conftest import TEST_BUCKET, post_to_s3
 from tests.images import image_bytes
 from tests.security.conftest import API, objects, policy_document, post_form, rows, s3_refusal, state, stored
+from uploads import keys
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -131,7 +132,7 @@ def test_create_ignores_fields_the_client_must_not_choose(api, s3, seller, victi
     row = Upload.objects.get(pk=created["id"])
     assert reply.status_code == 201
     assert created["id"] != victim.upload["id"]
-    assert created["key"].startswith(f"uploads/{seller.pk}/{row.pk.hex}/")
+    assert created["key"].startswith(f"uploads/{keys.installation_id()}/{seller.pk}/{row.pk.hex}/")
     assert created["max_size"] == 10 * 2**20
     assert (row.owner, row.status, row.size) == (seller, "pending", len(JPEG))
     assert (row.etag, row.width, row.height) == ("", None, None)
@@ -266,20 +267,30 @@ def test_an_acl_form_field_cannot_make_an_object_public(api, s3, local_s3):
     assert requests.get(f"{local_s3.endpoint_url}/{TEST_BUCKET}/{created['key']}", timeout=10).status_code == 403
 
 
-def test_a_policy_reused_on_its_own_key_before_expiry_is_still_served_as_the_verified_type(api, s3):
-    # The README's known limit: until EXPIRES, the owner may replace the bytes (same size and type).
+def test_a_policy_reused_after_complete_without_a_digest_cannot_change_what_the_row_points_at(api, s3):
     created = granted(api)
     assert post_to_s3(created, JPEG).status_code == 204
-    url = api.complete(created["id"]).json()["url"]
+    verified = api.complete(created["id"]).json()
 
     replaced = post_to_s3(created, OTHER_FILE)
-    viewed = requests.get(url, timeout=10)
+    viewed = requests.get(verified["url"], timeout=10)
 
-    assert replaced.status_code == 204
-    assert (viewed.headers["Content-Type"], viewed.headers["Content-Disposition"]) == (
-        "image/jpeg",
-        'inline; filename="shoe.jpg"',
-    )
+    assert replaced.status_code == 204  # S3 still takes the policy, at the key it names
+    assert verified["key"] != created["key"]  # the verified bytes were copied to a key no policy names
+    assert stored(s3, verified["key"]) == JPEG
+    assert (viewed.content, viewed.headers["Content-Type"]) == (JPEG, "image/jpeg")
+    assert Upload.objects.get(pk=created["id"]).status == "uploaded"
+
+
+def test_a_policy_reused_after_delete_stores_nothing_any_row_points_at(api, s3):
+    created = granted(api)
+    assert post_to_s3(created, JPEG).status_code == 204
+    assert api.delete(f"/uploads/api/uploads/{created['id']}/").status_code == 200
+
+    assert post_to_s3(created, OTHER_FILE).status_code == 204
+
+    assert Upload.objects.get(pk=created["id"]).status == "deleted"
+    assert not Upload.objects.filter(key=created["key"], status__in=["uploaded", "pending"]).exists()
 
 
 def test_s3_refuses_a_policy_after_it_expires(api, s3, settings):

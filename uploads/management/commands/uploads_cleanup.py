@@ -13,7 +13,8 @@ logger = logging.getLogger("uploads")
 class Command(BaseCommand):
     help = (
         "Settle abandoned pending uploads (verify them, or mark them expired) and delete orphaned "
-        "and leftover objects under the app's prefix. Safe to run from cron at any time."
+        "and leftover objects that this installation made. Objects it cannot prove it made are "
+        "reported and kept (listed with -v 2). Safe to run from cron at any time."
     )
 
     def add_arguments(self, parser):
@@ -26,7 +27,7 @@ class Command(BaseCommand):
             "Default: UPLOADS['CLEANUP_GRACE'].",
         )
 
-    def handle(self, *args, dry_run, grace, **options):
+    def handle(self, *args, dry_run, grace, verbosity, **options):
         if grace is None:
             grace = conf.get("CLEANUP_GRACE")
         if grace < 0:
@@ -36,6 +37,10 @@ class Command(BaseCommand):
         try:
             for action in cleanup.run(grace=datetime.timedelta(seconds=grace), dry_run=dry_run):
                 done[action.kind, action.outcome] += 1
+                if action.kind == cleanup.KEEP:
+                    if verbosity >= 2:
+                        self.stdout.write(str(action))
+                    continue
                 self.stdout.write(str(action))
                 logger.info("%s%s", label, action)
         except StorageUnavailable:
@@ -52,7 +57,7 @@ def summary(done, dry_run, heading):
         return (
             f"{heading} (dry run, nothing changed): would verify {done[cleanup.VERIFY, '']}, "
             f"expire {done[cleanup.EXPIRE, '']}, discard {done[cleanup.DISCARD, '']} unattached, "
-            f"delete {objects(done[cleanup.DELETE, ''])}."
+            f"delete {objects(done[cleanup.DELETE, ''])}." + kept(done)
         )
     line = (
         f"{heading}: {done[cleanup.VERIFY, cleanup.UPLOADED]} verified, {done[cleanup.VERIFY, cleanup.FAILED]} failed, "
@@ -60,7 +65,18 @@ def summary(done, dry_run, heading):
         f"{objects(done[cleanup.DELETE, ''])} deleted."
     )
     left = done[cleanup.VERIFY, cleanup.LEFT_PENDING] + done[cleanup.DELETE, cleanup.NOT_DELETED]
-    return f"{line} {left} left for the next run." if left else line
+    line = f"{line} {left} left for the next run." if left else line
+    return line + kept(done)
+
+
+def kept(done):
+    count = done[cleanup.KEEP, ""]
+    if not count:
+        return ""
+    return (
+        f" Kept {objects(count)} that this installation cannot prove it made "
+        "(the project's own files, another installation's, or older keys); -v 2 lists them."
+    )
 
 
 def objects(count):

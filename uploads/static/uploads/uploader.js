@@ -93,6 +93,13 @@ export function fillUrl(template, id) {
   return template.replaceAll("{id}", encodeURIComponent(id))
 }
 
+/** An API call's headers: JSON on every call that changes something, with a body or without (the API takes nothing else). */
+export function apiHeaders(method, csrfToken) {
+  const headers = { Accept: "application/json", "X-CSRFToken": csrfToken }
+  if (method !== "GET" && method !== "HEAD") headers["Content-Type"] = "application/json"
+  return headers
+}
+
 /** Milliseconds to wait before automatic retry number `attempt` (0-based): 1 s, 2 s, 4 s, at most 8 s. */
 export function backoffDelay(attempt) {
   return Math.min(1000 * 2 ** attempt, 8000)
@@ -573,8 +580,7 @@ export function mount(root) {
   }
 
   async function request(url, { method, json, signal, keepalive }) {
-    const headers = { Accept: "application/json", "X-CSRFToken": csrfToken() }
-    if (json !== undefined) headers["Content-Type"] = "application/json"
+    const headers = apiHeaders(method, csrfToken())
     let response
     try {
       response = await fetch(url, {
