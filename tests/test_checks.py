@@ -64,6 +64,12 @@ def test_checks_are_registered_with_django(settings):
         ({"BYTES_PER_DAY": -1}, ["uploads.E027"]),
         ({"DISCARD_UNATTACHED": 0}, ["uploads.E042"]),
         ({"S3_DEADLINE": 0}, ["uploads.E023"]),
+        ({"REQUIRE_CHECKSUM": "false"}, ["uploads.E046"]),
+        ({"PERMISSION": 42}, ["uploads.E047"]),
+        ({"PERMISSION": "add_product"}, ["uploads.E047"]),
+        ({"PERMISSION": "catalog.add_prodcut"}, ["uploads.E048"]),
+        ({"PERMISSION": "project.catalog.add_product"}, ["uploads.E047"]),
+        ({"PROFILES": {"avatar": {"PERMISSION": "auth.change_usr"}}}, ["uploads.E048"]),
         ({"INSTALLATION_ID": "Shop Production"}, ["uploads.E045"]),
         ({"INSTALLATION_ID": "ab"}, ["uploads.E045"]),
         ({"PROFILES": {"avatar": {"DISCARD_UNATTACHED": "1 day"}}}, ["uploads.E030"]),
@@ -234,3 +240,17 @@ def test_the_overlap_message_names_the_storage_the_bucket_and_the_prefix(setting
     assert message.msg == (
         "STORAGES['default'] writes anywhere in bucket 'test-uploads', and the uploads' keys go under 'direct/uploads/'."
     )
+
+
+@pytest.mark.parametrize("permission", [None, "catalog.add_product", "auth.view_user", lambda user: True])
+def test_a_permission_that_exists_or_a_callable_passes(settings, permission):
+    settings.UPLOADS = {"PERMISSION": permission, "PROFILES": {"avatar": {"PERMISSION": permission}}}
+
+    assert ids() == []
+
+
+def test_an_hourly_limit_counted_in_a_cache_that_is_not_defined_is_an_error(settings):
+    settings.UPLOADS = {"UPLOADS_PER_HOUR": 10}
+    settings.RATELIMIT_USE_CACHE = "counts"
+
+    assert ids() == ["uploads.E049"]

@@ -2,7 +2,9 @@
 
 import re
 
-from django.template import Context, Template
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.template import Context, Template, TemplateSyntaxError
 from django.test import RequestFactory
 
 
@@ -51,3 +53,33 @@ def test_uploader_urls_follow_where_the_project_mounts_the_app(settings):
 
     assert 'data-create-url="/somewhere/else/api/uploads/"' in html
     assert 'data-complete-url="/somewhere/else/api/uploads/{id}/complete/"' in html
+
+
+def test_uploader_without_the_request_in_the_context_says_what_to_add(settings):
+    with pytest.raises(ImproperlyConfigured) as raised:
+        Template("{% load uploads %}{% uploader %}").render(Context({}))
+
+    assert str(raised.value).startswith(
+        "{% uploader %} needs the request in the template context (for the CSRF token): add "
+        "'django.template.context_processors.request' to the context_processors of your TEMPLATES setting"
+    )
+
+
+def test_uploader_with_an_unknown_profile_names_the_known_ones(settings, rf):
+    with pytest.raises(TemplateSyntaxError) as raised:
+        Template('{% load uploads %}{% uploader profile="avatr" %}').render(Context({"request": rf.get("/")}))
+
+    assert str(raised.value) == "{% uploader %}: there is no upload profile 'avatr'; the profiles are default."
+
+
+def test_upload_url_of_something_that_is_not_an_upload_says_what_it_takes(settings):
+    with pytest.raises(TemplateSyntaxError) as raised:
+        Template("{% load uploads %}{% upload_url product %}").render(Context({"product": 42}))
+
+    assert str(raised.value) == (
+        "{% upload_url %} takes an Upload (an UploadField's value, or one of an UploadsField's), not int 42."
+    )
+
+
+def test_upload_url_of_nothing_is_empty(settings):
+    assert Template("{% load uploads %}[{% upload_url missing %}]").render(Context({})) == "[]"

@@ -2,6 +2,7 @@
 
 import re
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
@@ -193,8 +194,27 @@ def check_settings(app_configs, **kwargs):
                     id=check_id,
                 )
             )
+    if not isinstance(conf.get("REQUIRE_CHECKSUM"), bool):
+        errors.append(
+            Error(
+                "UPLOADS['REQUIRE_CHECKSUM'] must be True or False.",
+                hint="A string such as 'false' would count as on.",
+                id="uploads.E046",
+            )
+        )
+    errors += _permission_checks()
+    cache_alias = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    if conf.get("UPLOADS_PER_HOUR") is not None and cache_alias not in settings.CACHES:
+        errors.append(
+            Error(
+                f"UPLOADS['UPLOADS_PER_HOUR'] is counted in the cache {cache_alias!r} (RATELIMIT_USE_CACHE), "
+                "which CACHES does not define.",
+                hint=f"Add CACHES[{cache_alias!r}], or point RATELIMIT_USE_CACHE at one of: {', '.join(settings.CACHES)}.",
+                id="uploads.E049",
+            )
+        )
     if conf.get("UPLOADS_PER_HOUR") is not None:
-        backend = settings.CACHES.get(getattr(settings, "RATELIMIT_USE_CACHE", "default"), {}).get("BACKEND", "")
+        backend = settings.CACHES.get(cache_alias, {}).get("BACKEND", "")
         if backend in _UNSHARED_CACHES:
             errors.append(
                 Warning(
@@ -324,6 +344,55 @@ def _storage_checks(alias):
             )
         ]
     return []
+
+
+def _permission_checks():
+    """PERMISSION, at the top and in each profile: None, a callable, or a permission that exists."""
+    found = [("UPLOADS['PERMISSION']", conf.get("PERMISSION"))]
+    profiles = conf.get("PROFILES")
+    if isinstance(profiles, dict):
+        found += [
+            (f"UPLOADS['PROFILES'][{name!r}]['PERMISSION']", overrides["PERMISSION"])
+            for name, overrides in profiles.items()
+            if isinstance(overrides, dict) and "PERMISSION" in overrides
+        ]
+    known = None
+    errors = []
+    for where, value in found:
+        if value is None or callable(value):
+            continue
+        if not isinstance(value, str) or value.count(".") != 1:
+            errors.append(
+                Error(
+                    f"{where} must be None, a permission written 'app_label.codename', or a callable; it is {value!r}.",
+                    hint="For example 'catalog.add_product', or lambda user: user.is_active.",
+                    id="uploads.E047",
+                )
+            )
+            continue
+        known = known if known is not None else _model_permissions()
+        if value not in known:
+            errors.append(
+                Error(
+                    f"{where} is {value!r}, which names no permission of an installed model: every user "
+                    "would be refused.",
+                    hint="Write it as 'app_label.codename' (the app's label, not its module), e.g. "
+                    "'catalog.add_product'. If the permission is made another way than a model's Meta, "
+                    "silence uploads.E048.",
+                    id="uploads.E048",
+                )
+            )
+    return errors
+
+
+def _model_permissions():
+    """Every permission the installed models declare: Django's defaults and each Meta.permissions."""
+    names = set()
+    for model in apps.get_models():
+        opts = model._meta
+        names.update(f"{opts.app_label}.{action}_{opts.model_name}" for action in opts.default_permissions)
+        names.update(f"{opts.app_label}.{codename}" for codename, _ in opts.permissions)
+    return names
 
 
 def _overlap_checks(alias):
