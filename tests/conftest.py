@@ -6,6 +6,7 @@ import requests
 from django.test import Client
 
 from project.locals3 import SeaweedFS
+from tests import token_auth
 from tests.images import image_bytes
 
 TEST_BUCKET = "test-uploads"
@@ -99,6 +100,17 @@ class ApiClient:
 
     def complete(self, upload_id):
         return self.post(f"/uploads/api/uploads/{upload_id}/complete/")
+
+
+@pytest.fixture
+def token(settings, seller):
+    """The seller's key for the project's own token backend (tests/token_auth.py), configured as the
+    API's TOKEN_AUTHENTICATION."""
+    settings.UPLOADS = {**settings.UPLOADS, "TOKEN_AUTHENTICATION": ["tests.token_auth.authenticate"]}
+    key = secrets.token_hex(16)
+    token_auth.TOKENS[key] = seller.pk
+    yield key
+    del token_auth.TOKENS[key]
 
 
 @pytest.fixture

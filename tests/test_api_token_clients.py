@@ -2,27 +2,16 @@
 in ``UPLOADS["TOKEN_AUTHENTICATION"]``, uses the same API end to end without CSRF tokens; a browser
 session never gets that exemption."""
 
-import secrets
 
 import pytest
 from django.test import Client
 
-from tests import token_auth
 from tests.conftest import post_to_s3
 from tests.images import image_bytes
 
 pytestmark = pytest.mark.django_db
 # Django's client sends content_type only with a body; the API wants JSON on complete and delete too.
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def token(settings, seller):
-    settings.UPLOADS = {**settings.UPLOADS, "TOKEN_AUTHENTICATION": ["tests.token_auth.authenticate"]}
-    key = secrets.token_hex(16)
-    token_auth.TOKENS[key] = seller.pk
-    yield key
-    del token_auth.TOKENS[key]
 
 
 @pytest.fixture

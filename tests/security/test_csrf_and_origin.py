@@ -67,15 +67,6 @@ def remote_user(settings, make_user):
     return make_user("victim")
 
 
-@pytest.fixture
-def token(settings, seller):
-    settings.UPLOADS = {**settings.UPLOADS, "TOKEN_AUTHENTICATION": ["tests.token_auth.authenticate"]}
-    key = secrets.token_hex(16)
-    token_auth.TOKENS[key] = seller.pk
-    yield key
-    del token_auth.TOKENS[key]
-
-
 def device(token):
     """A phone app: no cookies, its token in every request, and CSRF enforced."""
     return Client(enforce_csrf_checks=True, headers={"Authorization": f"Token {token}"})
