@@ -347,14 +347,17 @@ def _storage_checks(alias):
 
 
 def _permission_checks():
-    """PERMISSION, at the top and in each profile: None, a callable, or a permission that exists."""
+    """PERMISSION, at the top and in each profile: None, a callable, or a permission that exists.
+
+    A profile's value of the wrong type is uploads.E030's, like every other profile key.
+    """
     found = [("UPLOADS['PERMISSION']", conf.get("PERMISSION"))]
     profiles = conf.get("PROFILES")
     if isinstance(profiles, dict):
         found += [
             (f"UPLOADS['PROFILES'][{name!r}]['PERMISSION']", overrides["PERMISSION"])
             for name, overrides in profiles.items()
-            if isinstance(overrides, dict) and "PERMISSION" in overrides
+            if isinstance(overrides, dict) and isinstance(overrides.get("PERMISSION"), str)
         ]
     known = None
     errors = []
