@@ -146,11 +146,11 @@ def test_create_with_a_type_not_allowed_returns_415(api, content_type):
     response = api.create("x.svg", content_type, 100)
 
     assert response.status_code == 415
-    shown = content_type or "an unknown type"
+    shown = f"Files of type {content_type}" if content_type else "Files of an unknown type"
     assert response.json() == {
         "error": {
             "code": "unsupported_type",
-            "message": f"Files of type {shown} are not accepted; upload JPEG, PNG, WebP, GIF, AVIF.",
+            "message": f"{shown} are not accepted; upload JPEG, PNG, WebP, GIF, AVIF.",
             "field": "content_type",
         }
     }

@@ -5,8 +5,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from uploads import fields, services, verify
 from uploads.models import Upload
@@ -111,7 +111,11 @@ class UploadAdmin(admin.ModelAdmin):
         return format_html_join(", ", "{}", ((self._link(obj, field),) for obj, field in held))
 
     def _link(self, obj, field):
-        label = f"{obj._meta.verbose_name} “{obj}” ({field.verbose_name})"
+        label = gettext("%(model)s “%(object)s” (%(field)s)") % {
+            "model": obj._meta.verbose_name,
+            "object": obj,
+            "field": field.verbose_name,
+        }
         try:
             url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
         except NoReverseMatch:
@@ -138,12 +142,11 @@ class UploadAdmin(admin.ModelAdmin):
         verified = queryset.filter(status=Upload.Status.UPLOADED)
         done = verified.update(review=verdict, reviewed_by=request.user, reviewed_at=timezone.now())
         skipped = queryset.count() - done
-        label = Upload.Review(verdict).label.lower()
-        self.message_user(
-            request,
-            ngettext("Marked %(n)d upload as %(v)s.", "Marked %(n)d uploads as %(v)s.", done) % {"n": done, "v": label},
-            messages.SUCCESS,
-        )
+        if verdict == Upload.Review.APPROVED:
+            marked = ngettext("Marked %(n)d upload as approved.", "Marked %(n)d uploads as approved.", done)
+        else:
+            marked = ngettext("Marked %(n)d upload as rejected.", "Marked %(n)d uploads as rejected.", done)
+        self.message_user(request, marked % {"n": done}, messages.SUCCESS)
         if skipped:
             self.message_user(
                 request,

@@ -2,13 +2,18 @@
 
 from http import HTTPStatus
 
+from django.utils.text import get_text_list
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 
 class UploadError(Exception):
     status = HTTPStatus.BAD_REQUEST
     code = "invalid"
-    default_message = "The request is not valid."
+    default_message = _("The request is not valid.")
 
     def __init__(self, message=None, *, field=None):
+        # A lazy message (the defaults) is rendered in the request's language by as_dict().
         self.message = message or self.default_message
         self.field = field
         super().__init__(self.message)
@@ -19,7 +24,7 @@ class UploadError(Exception):
 
 class InvalidJSON(UploadError):
     code = "invalid_json"
-    default_message = "The request body is not valid JSON."
+    default_message = _("The request body is not valid JSON.")
 
 
 class InvalidField(UploadError):
@@ -29,7 +34,7 @@ class InvalidField(UploadError):
 class NotAuthenticated(UploadError):
     status = HTTPStatus.FORBIDDEN
     code = "not_authenticated"
-    default_message = "Log in to upload files."
+    default_message = _("Log in to upload files.")
 
 
 class Forbidden(UploadError):
@@ -40,13 +45,13 @@ class Forbidden(UploadError):
 class CsrfFailed(UploadError):
     status = HTTPStatus.FORBIDDEN
     code = "csrf_failed"
-    default_message = "The CSRF token is missing or wrong; reload the page and try again."
+    default_message = _("The CSRF token is missing or wrong; reload the page and try again.")
 
 
 class CrossSite(UploadError):
     status = HTTPStatus.FORBIDDEN
     code = "cross_site"
-    default_message = (
+    default_message = _(
         "This request came from another site; the API answers this site's own pages "
         "and API clients that send a token."
     )
@@ -55,7 +60,7 @@ class CrossSite(UploadError):
 class NotFound(UploadError):
     status = HTTPStatus.NOT_FOUND
     code = "not_found"
-    default_message = "No such upload."
+    default_message = _("No such upload.")
 
 
 class MethodNotAllowed(UploadError):
@@ -64,32 +69,34 @@ class MethodNotAllowed(UploadError):
 
     def __init__(self, method, allowed):
         self.allowed = allowed
-        choices = " or ".join([", ".join(allowed[:-1]), allowed[-1]]) if len(allowed) > 1 else allowed[0]
-        super().__init__(f"{method} is not allowed here; use {choices}.")
+        # "GET, DELETE or HEAD", with Django's own translation of "or".
+        choices = get_text_list(list(allowed))
+        message = gettext("%(method)s is not allowed here; use %(choices)s.")
+        super().__init__(message % {"method": method, "choices": choices})
 
 
 class ObjectMissing(UploadError):
     status = HTTPStatus.CONFLICT
     code = "object_missing"
-    default_message = "The file has not arrived in storage yet; upload it first, then complete."
+    default_message = _("The file has not arrived in storage yet; upload it first, then complete.")
 
 
 class ObjectChanged(UploadError):
     status = HTTPStatus.CONFLICT
     code = "object_changed"
-    default_message = "The file changed in storage while it was being checked; complete it again."
+    default_message = _("The file changed in storage while it was being checked; complete it again.")
 
 
 class InUse(UploadError):
     status = HTTPStatus.CONFLICT
     code = "in_use"
-    default_message = "This file is attached to something; remove it there first."
+    default_message = _("This file is attached to something; remove it there first.")
 
 
 class UploadExpired(UploadError):
     status = HTTPStatus.GONE
     code = "upload_expired"
-    default_message = "This upload's permission expired before the file arrived; start the upload again."
+    default_message = _("This upload's permission expired before the file arrived; start the upload again.")
 
 
 class BodyTooLarge(UploadError):
@@ -112,7 +119,7 @@ class UnsupportedMediaType(UploadError):
 
     status = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
     code = "unsupported_media_type"
-    default_message = "Send the request as JSON, with the header Content-Type: application/json."
+    default_message = _("Send the request as JSON, with the header Content-Type: application/json.")
 
 
 class VerificationFailed(UploadError):
@@ -123,20 +130,20 @@ class VerificationFailed(UploadError):
 class ServerError(UploadError):
     status = HTTPStatus.INTERNAL_SERVER_ERROR
     code = "server_error"
-    default_message = "Something went wrong on the server; the error was logged. Try again later."
+    default_message = _("Something went wrong on the server; the error was logged. Try again later.")
 
 
 class StorageUnavailable(UploadError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "storage_unavailable"
-    default_message = "The file storage is not answering right now; try again in a moment."
+    default_message = _("The file storage is not answering right now; try again in a moment.")
     retry_after = 5
 
 
 class LimitsUnavailable(UploadError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "limits_unavailable"
-    default_message = "The site cannot count uploads right now; try again in a moment."
+    default_message = _("The site cannot count uploads right now; try again in a moment.")
     retry_after = 5
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
 from django.forms.boundfield import BoundField
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -154,7 +155,10 @@ class UploadFormField(forms.Field):
         if row.profile != self.profile:
             return ValidationError(self.error_messages["profile"], code="profile", params=name)
         if taken:
-            holder = ", ".join(f"{obj._meta.verbose_name} “{obj}”" for obj, _field in fields.holders(row))
+            holder = ", ".join(
+                gettext("%(model)s “%(object)s”") % {"model": obj._meta.verbose_name, "object": obj}
+                for obj, _field in fields.holders(row)
+            )
             return ValidationError(self.error_messages["taken"], code="taken", params={**name, "holder": holder})
         if claimed:
             return ValidationError(self.error_messages["chosen_twice"], code="taken", params=name)

@@ -16,7 +16,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext, npgettext
 from django_ratelimit.core import get_usage
 
 from uploads import conf
@@ -74,12 +74,12 @@ def _check_open(user, now):
     )
     if open_policies["count"] >= limit:
         wait = (open_policies["first_expiry"] - now).total_seconds()
-        started = ngettext(
-            "You have started %(count)d upload in the last few minutes, the most at once;",
-            "You have started %(count)d uploads in the last few minutes, the most at once;",
+        message = ngettext(
+            "You have started %(count)d upload in the last few minutes, the most at once; try again in %(wait)s.",
+            "You have started %(count)d uploads in the last few minutes, the most at once; try again in %(wait)s.",
             limit,
-        ) % {"count": limit}
-        raise TooManyRequests(f"{started} try again in {_minutes(wait)}.", retry_after=wait)
+        )
+        raise TooManyRequests(message % {"count": limit, "wait": _minutes(wait)}, retry_after=wait)
 
 
 def _check_bytes(user, size, now):
@@ -93,10 +93,12 @@ def _check_bytes(user, size, now):
     used, oldest = totals["used"] or 0, totals["oldest"]
     if used + size > limit:
         wait = (oldest + DAY - now).total_seconds() if oldest else DAY.total_seconds()
+        message = gettext(
+            "This file would take you past today's limit of %(limit)s "
+            "(%(used)s used in the last 24 hours); try again in %(wait)s."
+        )
         raise TooManyRequests(
-            f"This file would take you past today's limit of {human_size(limit)} "
-            f"({human_size(used)} used in the last 24 hours); try again in {_hours(wait)}.",
-            retry_after=wait,
+            message % {"limit": human_size(limit), "used": human_size(used), "wait": _hours(wait)}, retry_after=wait
         )
 
 
@@ -118,19 +120,23 @@ def _check_hourly(request):
         logger.exception("Cannot count uploads per hour: the cache failed.")
         raise LimitsUnavailable() from error
     if usage and usage["should_limit"]:
-        raise TooManyRequests(
-            f"You can start {limit} uploads an hour; try again in {_minutes(usage['time_left'])}.",
-            retry_after=usage["time_left"],
+        message = ngettext(
+            "You can start %(limit)d upload an hour; try again in %(wait)s.",
+            "You can start %(limit)d uploads an hour; try again in %(wait)s.",
+            limit,
         )
+        wait = usage["time_left"]
+        raise TooManyRequests(message % {"limit": limit, "wait": _minutes(wait)}, retry_after=wait)
 
 
+# A duration that fills "try again in %(wait)s."; the context tells translators which case it takes.
 def _minutes(seconds):
     minutes = max(1, round(seconds / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return npgettext("try again in …", "%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 def _hours(seconds):
     if seconds < 3600:
         return _minutes(seconds)
     hours = round(seconds / 3600)
-    return "1 hour" if hours == 1 else f"{hours} hours"
+    return npgettext("try again in …", "%(count)d hour", "%(count)d hours", hours) % {"count": hours}

@@ -5,7 +5,11 @@ import io
 import re
 import warnings
 from dataclasses import dataclass
+from decimal import Decimal
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from uploads import conf
@@ -25,6 +29,45 @@ TYPE_NAMES = {
     "image/gif": "GIF",
     "image/avif": "AVIF",
 }
+# Whole sentences per type: the article ("a JPEG", "an AVIF") is English grammar, and other
+# languages inflect differently. Only these types are ever allowed (check uploads.E007).
+_NOT_THE_TYPE = {
+    "image/jpeg": _("The file is not a JPEG image: its contents show it is %(found)s."),
+    "image/png": _("The file is not a PNG image: its contents show it is %(found)s."),
+    "image/webp": _("The file is not a WebP image: its contents show it is %(found)s."),
+    "image/gif": _("The file is not a GIF image: its contents show it is %(found)s."),
+    "image/avif": _("The file is not an AVIF image: its contents show it is %(found)s."),
+}
+_FOUND = {
+    "image/jpeg": pgettext_lazy("what a file's contents show it is", "a JPEG image"),
+    "image/png": pgettext_lazy("what a file's contents show it is", "a PNG image"),
+    "image/webp": pgettext_lazy("what a file's contents show it is", "a WebP image"),
+    "image/gif": pgettext_lazy("what a file's contents show it is", "a GIF image"),
+    "image/avif": pgettext_lazy("what a file's contents show it is", "an AVIF image"),
+    None: pgettext_lazy("what a file's contents show it is", "not an image we accept"),
+}
+_MARKUP_HIDDEN = {
+    "image/jpeg": _("The file is a JPEG image with web page markup (<%(tag)s>) hidden in it."),
+    "image/png": _("The file is a PNG image with web page markup (<%(tag)s>) hidden in it."),
+    "image/webp": _("The file is a WebP image with web page markup (<%(tag)s>) hidden in it."),
+    "image/gif": _("The file is a GIF image with web page markup (<%(tag)s>) hidden in it."),
+    "image/avif": _("The file is an AVIF image with web page markup (<%(tag)s>) hidden in it."),
+}
+_HEADER_DAMAGED = {
+    "image/jpeg": _("The file starts like a JPEG image but its header is damaged."),
+    "image/png": _("The file starts like a PNG image but its header is damaged."),
+    "image/webp": _("The file starts like a WebP image but its header is damaged."),
+    "image/gif": _("The file starts like a GIF image but its header is damaged."),
+    "image/avif": _("The file starts like an AVIF image but its header is damaged."),
+}
+_UNREADABLE = {
+    "image/jpeg": _("The file starts like a JPEG image but could not be read as one."),
+    "image/png": _("The file starts like a PNG image but could not be read as one."),
+    "image/webp": _("The file starts like a WebP image but could not be read as one."),
+    "image/gif": _("The file starts like a GIF image but could not be read as one."),
+    "image/avif": _("The file starts like an AVIF image but could not be read as one."),
+}
+_SIZE_UNITS = ((2**30, _("%(size)s GB")), (2**20, _("%(size)s MB")), (2**10, _("%(size)s KB")))
 
 
 @dataclass(frozen=True)
@@ -39,7 +82,7 @@ class Declared:
 class HeaderIncomplete(VerificationFailed):
     """The first bytes end before the image's header does."""
 
-    default_message = "The image's header is longer than the bytes read."
+    default_message = _("The image's header is longer than the bytes read.")
 
 
 class _Unreadable(VerificationFailed):
@@ -54,65 +97,74 @@ class ImageInfo:
 
 
 def human_size(size):
-    """``12.4 MB``, ``10 MB``, ``532 KB``, ``17 bytes`` (1 MB = 1,048,576 bytes, as the browser shows)."""
-    for unit, factor in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+    """``12.4 MB``, ``10 MB``, ``532 KB``, ``17 bytes`` in the active language (``12,4 MB`` in German);
+    1 MB = 1,048,576 bytes, as the browser shows."""
+    for factor, unit in _SIZE_UNITS:
         if size >= factor:
-            value = f"{size / factor:.1f}".removesuffix(".0")
-            return f"{value} {unit}"
-    return f"{size} byte" if size == 1 else f"{size} bytes"
+            value = Decimal(f"{size / factor:.1f}".removesuffix(".0"))
+            return unit % {"size": number_format(value)}
+    return byte_count(size)
+
+
+def byte_count(size, *, grouped=False):
+    """``17 bytes``; ``2,001 bytes`` (``2.001 Bytes`` in German) when ``grouped``."""
+    return ngettext("%(count)s byte", "%(count)s bytes", size) % {
+        "count": number_format(size, force_grouping=grouped)
+    }
 
 
 def type_name(content_type):
     return TYPE_NAMES.get(content_type, content_type)
 
 
-def _a(name):
-    return f"an {name}" if name[0] in "AEIO" else f"a {name}"
-
-
 def check_request(data):
     """Validate the create call's JSON body; return the declared file or raise."""
     if not isinstance(data, dict):
-        raise InvalidField("The request body must be a JSON object.")
+        raise InvalidField(gettext("The request body must be a JSON object."))
     profile = data.get("profile", conf.DEFAULT_PROFILE)
     if not isinstance(profile, str):
-        raise InvalidField("The profile must be a string.", field="profile")
+        raise InvalidField(gettext("The profile must be a string."), field="profile")
     if profile not in conf.profiles():
         known = ", ".join(conf.profiles())
-        raise InvalidField(f"There is no upload profile {profile!r}; use one of: {known}.", field="profile")
+        message = gettext("There is no upload profile %(profile)s; use one of: %(known)s.")
+        raise InvalidField(message % {"profile": repr(profile), "known": known}, field="profile")
     for name in ("filename", "content_type", "size"):
         if name not in data:
-            raise InvalidField(f"The field '{name}' is required.", field=name)
+            raise InvalidField(gettext("The field '%(name)s' is required.") % {"name": name}, field=name)
 
     filename = data["filename"]
     if not isinstance(filename, str) or not filename.strip():
-        raise InvalidField("The file name must be a non-empty string.", field="filename")
+        raise InvalidField(gettext("The file name must be a non-empty string."), field="filename")
 
     size = data["size"]
     if not isinstance(size, int) or isinstance(size, bool):
-        raise InvalidField("The size must be a whole number of bytes.", field="size")
+        raise InvalidField(gettext("The size must be a whole number of bytes."), field="size")
     if size < 0:
-        raise InvalidField("The size cannot be negative.", field="size")
+        raise InvalidField(gettext("The size cannot be negative."), field="size")
     if size == 0:
-        raise InvalidField("The file is empty.", field="size")
+        raise InvalidField(gettext("The file is empty."), field="size")
     if size >= 2**63:  # no storage holds such a file; human_size() would overflow on larger ones
-        raise InvalidField("The size is larger than any file can be.", field="size")
+        raise InvalidField(gettext("The size is larger than any file can be."), field="size")
     max_size = conf.get("MAX_SIZE", profile)
     if size > max_size:
         shown, limit = human_size(size), human_size(max_size)
         if shown == limit:  # "2 KB; the limit is 2 KB" would explain nothing
-            shown, limit = f"{size:,} bytes", f"{max_size:,} bytes"
-        raise TooLarge(f"File is {shown}; the limit is {limit}.", field="size")
+            shown, limit = byte_count(size, grouped=True), byte_count(max_size, grouped=True)
+        message = gettext("File is %(size)s; the limit is %(limit)s.")
+        raise TooLarge(message % {"size": shown, "limit": limit}, field="size")
 
     content_type = data["content_type"]
     if not isinstance(content_type, str):
-        raise InvalidField("The content type must be a string.", field="content_type")
+        raise InvalidField(gettext("The content type must be a string."), field="content_type")
     content_type = content_type.strip().lower()
     allowed = conf.get("ALLOWED_TYPES", profile)
     if content_type not in allowed:
         names = ", ".join(type_name(t) for t in allowed)
-        shown = content_type or "an unknown type"
-        raise UnsupportedType(f"Files of type {shown} are not accepted; upload {names}.", field="content_type")
+        if content_type:
+            message = gettext("Files of type %(type)s are not accepted; upload %(names)s.")
+        else:
+            message = gettext("Files of an unknown type are not accepted; upload %(names)s.")
+        raise UnsupportedType(message % {"type": content_type, "names": names}, field="content_type")
     return Declared(filename, content_type, size, _checked_digest(data.get("sha256")), profile)
 
 
@@ -120,7 +172,7 @@ def _checked_digest(value):
     if value is None or value == "":
         if conf.get("REQUIRE_CHECKSUM"):
             raise InvalidField(
-                "The field 'sha256' is required: the file's SHA-256 digest, base64-encoded.", field="sha256"
+                gettext("The field 'sha256' is required: the file's SHA-256 digest, base64-encoded."), field="sha256"
             )
         return ""
     try:
@@ -128,7 +180,9 @@ def _checked_digest(value):
     except ValueError:
         valid = False
     if not valid:
-        raise InvalidField("The field 'sha256' must be a SHA-256 digest, base64-encoded (44 characters).", field="sha256")
+        raise InvalidField(
+            gettext("The field 'sha256' must be a SHA-256 digest, base64-encoded (44 characters)."), field="sha256"
+        )
     return value
 
 
@@ -161,7 +215,7 @@ def _is_avif_ftyp(head):
 def check_digest(declared, stored):
     """S3 refused other bytes already; this confirms that the object is the one that was pinned."""
     if declared.sha256 and stored != declared.sha256:
-        raise VerificationFailed("The stored file's SHA-256 digest is not the one declared.")
+        raise VerificationFailed(gettext("The stored file's SHA-256 digest is not the one declared."))
 
 
 def check_object(declared, *, size, content_type, head, final=False, extra_headers=()):
@@ -171,22 +225,26 @@ def check_object(declared, *, size, content_type, head, final=False, extra_heade
     that is the whole file it is decoded in full. ``HeaderIncomplete`` means the image's header
     runs past ``head``; unless ``final``, the caller may read more and ask again.
     """
-    expected = type_name(declared.content_type)
+    expected = declared.content_type
     if size != declared.size:
-        raise VerificationFailed(f"The stored file is {size} bytes, but {declared.size} bytes were declared.")
-    if content_type != declared.content_type:
-        raise VerificationFailed(f"The stored file has type {content_type}, but {declared.content_type} was declared.")
-    if extra_headers:
-        raise VerificationFailed(
-            f"The file was stored with headers the upload did not allow ({', '.join(extra_headers)})."
+        message = ngettext(
+            "The stored file is %(size)s, but %(declared)s byte was declared.",
+            "The stored file is %(size)s, but %(declared)s bytes were declared.",
+            declared.size,
         )
+        raise VerificationFailed(message % {"size": byte_count(size), "declared": declared.size})
+    if content_type != declared.content_type:
+        message = gettext("The stored file has type %(stored)s, but %(declared)s was declared.")
+        raise VerificationFailed(message % {"stored": content_type, "declared": declared.content_type})
+    if extra_headers:
+        message = gettext("The file was stored with headers the upload did not allow (%(headers)s).")
+        raise VerificationFailed(message % {"headers": ", ".join(extra_headers)})
     found = sniff_type(head)
-    if found != declared.content_type:
-        what = f"{_a(type_name(found))} image" if found else "not an image we accept"
-        raise VerificationFailed(f"The file is not {_a(expected)} image: its contents show it is {what}.")
+    if found != expected:
+        raise VerificationFailed(_NOT_THE_TYPE[expected] % {"found": _FOUND.get(found, _FOUND[None])})
     if markup := _MARKUP.search(head):
         tag = markup.group(1).decode("ascii").lower()
-        raise VerificationFailed(f"The file is {_a(expected)} image with web page markup (<{tag}>) hidden in it.")
+        raise VerificationFailed(_MARKUP_HIDDEN[expected] % {"tag": tag})
     whole = len(head) >= size
     width, height = _dimensions(head, declared, whole=whole, final=final or whole)
     return ImageInfo(content_type=declared.content_type, width=width, height=height)
@@ -194,14 +252,13 @@ def check_object(declared, *, size, content_type, head, final=False, extra_heade
 
 def _dimensions(head, declared, *, whole, final):
     content_type = declared.content_type
-    expected = type_name(content_type)
     if whole:
         return _decoded_size(head, declared)
     if content_type in _HEADER_READERS:
         # Pillow's WebP and AVIF decoders want the whole file; their headers carry the size.
         size = _HEADER_READERS[content_type](head)
         if size is None:
-            raise VerificationFailed(f"The file starts like {_a(expected)} image but its header is damaged.")
+            raise VerificationFailed(str(_HEADER_DAMAGED[content_type]))
         return _checked(size, declared)
     try:
         return _pillow_size(head, declared)
@@ -229,9 +286,10 @@ def _pillow_size(data, declared, *, decode=False):
                 if decode:
                     image.load()
     except Image.DecompressionBombError:
-        raise VerificationFailed(f"The {expected} image has too many pixels to be processed safely.") from None
+        message = gettext("The %(type)s image has too many pixels to be processed safely.")
+        raise VerificationFailed(message % {"type": expected}) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise _Unreadable(f"The file starts like {_a(expected)} image but could not be read as one.") from None
+        raise _Unreadable(str(_UNREADABLE[content_type])) from None
     return width, height
 
 
@@ -239,18 +297,26 @@ def _checked(size, declared):
     width, height = size
     profile = declared.profile
     if width < 1 or height < 1:
-        raise VerificationFailed(f"The {type_name(declared.content_type)} image has no pixels.")
+        message = gettext("The %(type)s image has no pixels.")
+        raise VerificationFailed(message % {"type": type_name(declared.content_type)})
     max_pixels = conf.get("MAX_PIXELS", profile)
     if width * height > max_pixels:
-        raise VerificationFailed(
-            f"The image is {width:,} × {height:,} pixels; at most {max_pixels:,} pixels are accepted."
+        message = ngettext(
+            "The image is %(width)s × %(height)s pixels; at most %(max_pixels)s pixel is accepted.",
+            "The image is %(width)s × %(height)s pixels; at most %(max_pixels)s pixels are accepted.",
+            max_pixels,
         )
+        grouped = {"width": width, "height": height, "max_pixels": max_pixels}
+        raise VerificationFailed(message % {key: number_format(n, force_grouping=True) for key, n in grouped.items()})
     min_width, min_height = conf.get("MIN_WIDTH", profile), conf.get("MIN_HEIGHT", profile)
+    sizes = {"width": width, "height": height}
     if width < min_width or height < min_height:
-        raise VerificationFailed(f"The image is {width} × {height} pixels; the minimum is {min_width} × {min_height}.")
+        message = gettext("The image is %(width)s × %(height)s pixels; the minimum is %(min_width)s × %(min_height)s.")
+        raise VerificationFailed(message % {**sizes, "min_width": min_width, "min_height": min_height})
     max_width, max_height = conf.get("MAX_WIDTH", profile), conf.get("MAX_HEIGHT", profile)
     if width > max_width or height > max_height:
-        raise VerificationFailed(f"The image is {width} × {height} pixels; the maximum is {max_width} × {max_height}.")
+        message = gettext("The image is %(width)s × %(height)s pixels; the maximum is %(max_width)s × %(max_height)s.")
+        raise VerificationFailed(message % {**sizes, "max_width": max_width, "max_height": max_height})
     return width, height
 
 

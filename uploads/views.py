@@ -11,6 +11,8 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from uploads import conf, limits, services, verify
@@ -36,7 +38,7 @@ MAX_BODY = 16 * 1024
 # Credentials a browser sends by itself once the user gave them to it, to any site's forged
 # request too: they are never offered to the token authenticators.
 BROWSER_SCHEMES = ("basic", "digest", "negotiate", "ntlm")
-_NUMBER_TOO_LARGE = "The request body has a number too large to read; numbers must fit in 64 bits."
+_NUMBER_TOO_LARGE = _("The request body has a number too large to read; numbers must fit in 64 bits.")
 
 
 def error_response(error):
@@ -50,7 +52,9 @@ def error_response(error):
 
 class _CsrfCheck(CsrfViewMiddleware):
     def _reject(self, request, reason):
-        raise CsrfFailed(f"CSRF check failed ({reason.rstrip('.')}); reload the page and try again.")
+        # Django's reasons are diagnostics it never translates itself; the sentence around them is.
+        message = gettext("CSRF check failed (%(reason)s); reload the page and try again.")
+        raise CsrfFailed(message % {"reason": reason.rstrip(".")})
 
 
 def _authenticated_by_token(request):
@@ -84,18 +88,29 @@ def _check_json_type(request):
         raise UnsupportedMediaType()
     charset = request.content_params.get("charset", "utf-8")
     if charset.strip().lower() not in ("utf-8", "utf8"):
-        raise UnsupportedMediaType(f"Send the request as UTF-8 JSON; the charset {charset!r} is not accepted.")
+        message = gettext("Send the request as UTF-8 JSON; the charset %(charset)s is not accepted.")
+        raise UnsupportedMediaType(message % {"charset": repr(charset)})
 
 
 def _check_body_length(request):
     """Refuse a large body unread, and a Content-Length that Django's own int() would fail on."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not (declared.isascii() and declared.isdigit()):
-        raise InvalidField("The Content-Length header must be a whole number of bytes.")
+        raise InvalidField(gettext("The Content-Length header must be a whole number of bytes."))
     if len(declared) > 18:  # int() refuses thousands of digits
-        raise BodyTooLarge(f"The request body is far larger than the {MAX_BODY} bytes the API accepts.")
+        message = ngettext(
+            "The request body is far larger than the %(limit)d byte the API accepts.",
+            "The request body is far larger than the %(limit)d bytes the API accepts.",
+            MAX_BODY,
+        )
+        raise BodyTooLarge(message % {"limit": MAX_BODY})
     if int(declared) > MAX_BODY:
-        raise BodyTooLarge(f"The request body is {int(declared)} bytes; the API accepts at most {MAX_BODY}.")
+        message = ngettext(
+            "The request body is %(size)d byte; the API accepts at most %(limit)d.",
+            "The request body is %(size)d bytes; the API accepts at most %(limit)d.",
+            int(declared),
+        )
+        raise BodyTooLarge(message % {"size": int(declared), "limit": MAX_BODY})
 
 
 def _check_csrf(request):
@@ -157,8 +172,10 @@ def upload_detail(request, upload_id):
         # The row is deleted; the object is not yet. Say exactly what happens to it.
         return JsonResponse(
             {
-                "message": "The upload is deleted. The file storage did not answer, so the file stays "
-                "there until the next clean-up removes it; no new link to it is given out."
+                "message": gettext(
+                    "The upload is deleted. The file storage did not answer, so the file stays "
+                    "there until the next clean-up removes it; no new link to it is given out."
+                )
             },
             status=HTTPStatus.ACCEPTED,
         )
@@ -172,13 +189,14 @@ def upload_complete(request, upload_id):
 
 @csrf_exempt
 def not_found(request, path=""):
-    return error_response(NotFound("There is no API endpoint at this address."))
+    return error_response(NotFound(gettext("There is no API endpoint at this address.")))
 
 
 def _create(request):
     declared = verify.check_request(_json_body(request))
     if not services.may_start(request.user, declared.profile):
-        raise Forbidden(f"Your account may not upload {declared.profile} files.", field="profile")
+        message = gettext("Your account may not upload %(profile)s files.")
+        raise Forbidden(message % {"profile": declared.profile}, field="profile")
     if existing := services.already_uploaded(request.user, declared):
         # The same bytes are already verified for this user: no second copy, no upload needed.
         return JsonResponse({**upload_json(existing), "duplicate": True, "upload": None})
@@ -202,7 +220,8 @@ def _list(request):
     try:
         page = paginator.page(request.GET.get("page", 1))
     except (EmptyPage, PageNotAnInteger):
-        raise InvalidField(f"There is no page {request.GET.get('page')!r}.", field="page") from None
+        message = gettext("There is no page %(page)s.")
+        raise InvalidField(message % {"page": repr(request.GET.get("page"))}, field="page") from None
 
     def link(number):
         return request.build_absolute_uri(f"{request.path}?page={number}")
@@ -224,11 +243,11 @@ def _json_body(request):
     try:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
-        raise InvalidJSON("The request body is not valid UTF-8.") from None
+        raise InvalidJSON(gettext("The request body is not valid UTF-8.")) from None
     try:
         return json.loads(text, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
     except RecursionError:
-        raise InvalidJSON("The request body nests arrays or objects too deeply.") from None
+        raise InvalidJSON(gettext("The request body nests arrays or objects too deeply.")) from None
     except ValueError:
         raise InvalidJSON() from None
 
@@ -248,7 +267,8 @@ def _json_float(text):
 
 
 def _json_constant(name):
-    raise InvalidJSON(f"The request body is not valid JSON: {name} is not a JSON number.")
+    message = gettext("The request body is not valid JSON: %(name)s is not a JSON number.")
+    raise InvalidJSON(message % {"name": name})
 
 
 def _iso(moment):

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 
 from project.catalog.forms import ProductForm, SellerProfileForm
 from project.catalog.models import Product, SellerProfile
@@ -32,7 +33,7 @@ def _edit(request, product):
     with transaction.atomic():
         if request.method == "POST" and form.is_valid():
             product = form.save()
-            messages.success(request, f"Saved “{product.title}”.")
+            messages.success(request, gettext("Saved “%(title)s”.") % {"title": product.title})
             return redirect(product)
     return render(request, "catalog/product_form.html", {"form": form, "product": product})
 
@@ -50,6 +51,6 @@ def seller_profile(request):
     with transaction.atomic():
         if request.method == "POST" and form.is_valid():
             form.save()
-            messages.success(request, "Profile saved.")
+            messages.success(request, gettext("Profile saved."))
             return redirect("catalog:profile")
     return render(request, "catalog/profile_form.html", {"form": form, "profile": profile})

@@ -84,8 +84,9 @@ def steps(page, request):
 
 def log_in(page, username, password):
     page.goto("/accounts/login/")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    # The login page speaks the browser's language: English or German.
+    page.get_by_label(re.compile("^(User name|Benutzername)$")).fill(username)
+    page.get_by_label(re.compile("^(Password|Passwort)$")).fill(password)
+    page.get_by_role("button", name=re.compile("^(Log in|Anmelden)$")).click()
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
     page.wait_for_load_state()  # module scripts have run: the uploader is mounted

@@ -227,3 +227,30 @@ def test_a_german_browser_gets_the_uploader_in_german(browser, site, make_user, 
         expect(first.get_by_role("button", name="Entfernen")).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_german_browser_gets_the_uploader_in_german_in_the_admin(browser, site, make_user, tmp_path):
+    # The admin's jquery.init.js replaces window.django after the catalogues have loaded: the
+    # uploader's texts must not depend on it.
+    make_user("chefin", is_staff=True, is_superuser=True)
+    context = browser.new_context(base_url=site.url, locale="de-DE")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        log_in(page, "chefin", "pw-chefin")
+        page.goto("/admin/catalog/product/add/")
+        page.locator("#id_images").set_input_files(photos(tmp_path, "schal.jpg", "muetze.jpg"))
+
+        for name in ("schal.jpg", "muetze.jpg"):
+            expect(rows(page).filter(has_text=name).get_by_role("status")).to_have_text("Hochgeladen", timeout=30_000)
+        first = rows(page).filter(has_text="schal.jpg")
+        expect(first.get_by_text("Titelbild")).to_be_visible()
+        expect(first.get_by_role("button", name="Nach oben")).to_be_disabled()
+        expect(first.get_by_role("button", name="Nach unten")).to_be_enabled()
+        expect(first.get_by_role("button", name="Entfernen")).to_be_visible()
+        expect(first.locator(".uploader__details")).to_contain_text(" KB")
+        assert errors == []
+    finally:
+        context.close()

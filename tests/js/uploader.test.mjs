@@ -528,6 +528,65 @@ describe("translation", () => {
   })
 })
 
+// Stands in for the app's catalogue script (uploads/jsi18n/): it keeps its catalogue to itself and
+// answers the uploader's "uploads:catalogue" event on the document.
+function serveOwnCatalogue(catalog, { decimalSeparator = "." } = {}) {
+  globalThis.document = new EventTarget()
+  const formats = { DECIMAL_SEPARATOR: decimalSeparator }
+  globalThis.document.addEventListener("uploads:catalogue", (event) =>
+    event.detail.receive({ catalog, formats, pluralidx: (n) => (n != 1 ? 1 : 0) }),
+  )
+}
+
+describe("translation from the uploader's own catalogue script", () => {
+  afterEach(() => {
+    delete globalThis.document
+    delete globalThis.django
+  })
+
+  test("texts come from the script's catalogue, not from window.django", () => {
+    serveOwnCatalogue({ "Move up": "Nach oben", "%(count)s byte": ["%(count)s Byte", "%(count)s Bytes"] })
+    // What the admin's jquery.init.js leaves behind: a django object without the catalogue's functions.
+    globalThis.django = { jQuery: {} }
+    assert.equal(gettext("Move up"), "Nach oben")
+    assert.equal(formatSize(1), "1 Byte")
+    assert.equal(formatSize(17), "17 Bytes")
+  })
+
+  test("the script's catalogue wins over another catalogue in window.django", () => {
+    serveOwnCatalogue({ Remove: "Entfernen" })
+    installCatalogue({ Remove: "Löschen" })
+    assert.equal(gettext("Remove"), "Entfernen")
+  })
+
+  test("plurals follow the catalogue's own rule", () => {
+    serveOwnCatalogue({
+      "Wait for %(count)s image to finish uploading, then save.": [
+        "Warten Sie, bis %(count)s Bild fertig hochgeladen ist, und speichern Sie dann.",
+        "Warten Sie, bis %(count)s Bilder fertig hochgeladen sind, und speichern Sie dann.",
+      ],
+    })
+    assert.equal(waitMessage(1), "Warten Sie, bis 1 Bild fertig hochgeladen ist, und speichern Sie dann.")
+    assert.equal(waitMessage(0), "Warten Sie, bis 0 Bilder fertig hochgeladen sind, und speichern Sie dann.")
+  })
+
+  test("sizes take the language's decimal separator", () => {
+    serveOwnCatalogue({}, { decimalSeparator: "," })
+    assert.equal(formatSize(13_002_342), "12,4 MB")
+    assert.equal(formatSize(10 * MB), "10 MB")
+    assert.equal(
+      s3ErrorMessage({ status: 400, code: "EntityTooLarge" }, { maxSize: 10 * MB, size: 1.2 * MB }),
+      "File is too large: the upload was signed for 1,2 MB; the limit is 10 MB.",
+    )
+  })
+
+  test("a msgid the catalogue lacks stays English", () => {
+    serveOwnCatalogue({})
+    assert.equal(gettext("Move down"), "Move down")
+    assert.equal(ngettext("%(count)s byte", "%(count)s bytes", 2), "%(count)s bytes")
+  })
+})
+
 describe("the field's value", () => {
   test("is read as ids in order, without blanks, spaces or repeats", () => {
     assert.deepEqual(parseIds("b, a,,b , c"), ["b", "a", "c"])

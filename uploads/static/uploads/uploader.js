@@ -36,21 +36,54 @@
 // the user chooses (data-max-count caps them), marks the first as the cover, and announces each move
 // in a polite live region (.uploader__live); without it a new upload replaces the previous one.
 //
-// Texts go through Django's JavaScript catalogue (django.gettext …) when the page loads it.
+// Texts come from the app's catalogue script (uploads/jsi18n/, loaded beside this module), which
+// answers an "uploads:catalogue" event with its catalogue. Not from window.django: other scripts
+// replace that object (the admin's jquery.init.js does), and the uploader's texts went with it.
+// Without that script, Django's own catalogue (django.gettext …) is used if the page loads one.
 
-// Resolved at each call, not at import: the catalogue script may load after this module,
-// and tests swap it.
-/** Django's `gettext` when the JavaScript catalogue is loaded, else the English msgid. */
+/**
+ * The uploader's catalogue ({ catalog, formats, pluralidx }) when its script is in the page, else null.
+ * Asked at each call, not at import: the catalogue script may load after this module.
+ */
+function ownCatalogue() {
+  if (typeof document === "undefined") return null
+  let found = null
+  const receive = (catalogue) => {
+    found ??= catalogue
+  }
+  document.dispatchEvent(new CustomEvent("uploads:catalogue", { detail: { receive } }))
+  return found
+}
+
+/** The uploader's catalogue's translation, else Django's `gettext` when the page has it, else the English msgid. */
 export function gettext(msgid) {
+  const own = ownCatalogue()
+  if (own) {
+    const value = own.catalog[msgid]
+    if (value === undefined) return msgid
+    return typeof value === "string" ? value : value[0]
+  }
   const translate = globalThis.django?.gettext
   return typeof translate === "function" ? translate(msgid) : msgid
 }
 
-/** Django's `ngettext` when the JavaScript catalogue is loaded, else English's one/other rule. */
+/** Like `gettext`, with the catalogue's plural rule; English's one/other rule without a catalogue. */
 export function ngettext(singular, plural, count) {
+  const own = ownCatalogue()
+  if (own) {
+    const value = own.catalog[singular]
+    if (value === undefined) return count === 1 ? singular : plural
+    return Array.isArray(value) ? value[own.pluralidx(count)] : value
+  }
   const translate = globalThis.django?.ngettext
   if (typeof translate === "function") return translate(singular, plural, count)
   return count === 1 ? singular : plural
+}
+
+/** The active language's decimal separator: "," in German. */
+function decimalSeparator() {
+  const separator = ownCatalogue()?.formats?.DECIMAL_SEPARATOR ?? globalThis.django?.formats?.DECIMAL_SEPARATOR
+  return typeof separator === "string" ? separator : "."
 }
 
 /** Fill `%(name)s` placeholders from `values`, with Django's `interpolate` when it is there. */
@@ -70,7 +103,7 @@ const RETRYABLE_STORAGE_CODES = new Set(["RequestTimeout", "SlowDown", "Internal
 
 const XML_ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" }
 
-/** "12.4 MB", "10 MB", "532 KB", "17 bytes"; 1 MB is 1,048,576 bytes. */
+/** "12.4 MB", "10 MB", "532 KB", "17 bytes" ("12,4 MB" in German); 1 MB is 1,048,576 bytes. */
 export function formatSize(bytes) {
   for (const [factor, unit] of UNITS) {
     if (bytes >= factor) {
@@ -78,7 +111,7 @@ export function formatSize(bytes) {
       let tenths = Math.round(scaled)
       // Round half to even like the server's Python, so both print the same size.
       if (scaled % 1 === 0.5 && tenths % 2 === 1) tenths -= 1
-      return unit(tenths / 10)
+      return unit(String(tenths / 10).replace(".", decimalSeparator()))
     }
   }
   return countBytes(bytes)
