@@ -87,7 +87,11 @@ class UploadFieldMixin:
 class UploadField(UploadFieldMixin, models.OneToOneField):
     """One verified upload of ``profile``; a given upload can be attached to one row only."""
 
-    non_db_attrs = (*models.OneToOneField.non_db_attrs, "profile")
+    @property
+    def non_db_attrs(self):
+        # A property, as Django's own is on relations from 6.1 on; on a class attribute
+        # (Django 5.2 and 6.0) super() finds the tuple all the same.
+        return (*super().non_db_attrs, "profile")
 
     def __init__(self, profile=conf.DEFAULT_PROFILE, on_delete=models.RESTRICT, **kwargs):
         kwargs = self._take_profile(kwargs, profile)
@@ -126,19 +130,26 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
     it. That needs no column of ours in the link table, which Django's migrations never see.
     """
 
-    non_db_attrs = (*models.ManyToManyField.non_db_attrs, "profile", "max_count")
+    @property
+    def non_db_attrs(self):
+        return (*super().non_db_attrs, "profile", "max_count", "first_badge")
 
-    def __init__(self, profile=conf.DEFAULT_PROFILE, max_count=None, **kwargs):
+    def __init__(self, profile=conf.DEFAULT_PROFILE, max_count=None, first_badge=None, **kwargs):
+        """``first_badge``: a label the uploader shows on the first image (e.g. ``_("Cover")``),
+        for a model that shows its first image first; None (the default) shows none."""
         if "through" in kwargs:
             raise TypeError("UploadsField builds its own link table; it takes no 'through'.")
         kwargs = self._take_profile(kwargs, profile)
         self.max_count = max_count
+        self.first_badge = first_badge
         super().__init__(**kwargs)
 
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         if self.max_count is not None:
             kwargs["max_count"] = self.max_count
+        if self.first_badge is not None:
+            kwargs["first_badge"] = self.first_badge
         return name, path, args, kwargs
 
     def contribute_to_class(self, cls, name, **kwargs):
@@ -169,6 +180,7 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
             profile=self.profile,
             multiple=True,
             max_count=self.max_count,
+            first_badge=self.first_badge,
             required=not self.blank,
             label=capfirst(self.verbose_name),
             **_form_kwargs(kwargs, self),
@@ -264,6 +276,11 @@ class _OrderedDescriptor(ManyToManyDescriptor):
 
             def set(self, uploads, *, clear=False, through_defaults=None):
                 """Exactly these uploads, in this order (forms and loaddata come through here)."""
+                self.set_base(uploads)
+
+            def set_base(self, uploads, *, clear=False, through_defaults=None, raw=False):
+                # Django 6.1's set() and its deserializer (loaddata) call set_base(); before 6.1
+                # nothing does, and loaddata calls set().
                 with transaction.atomic(using=self.db, savepoint=False):
                     self._links().delete()
                     self.add(*uploads)

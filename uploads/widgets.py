@@ -46,9 +46,11 @@ class UploadWidget(forms.Widget):
 
     template_name = "uploads/widget.html"
 
-    def __init__(self, attrs=None, *, profile=conf.DEFAULT_PROFILE, multiple=False, max_count=None):
+    def __init__(self, attrs=None, *, profile=conf.DEFAULT_PROFILE, multiple=False, max_count=None, first_badge=None):
         super().__init__(attrs)
         self.profile, self.multiple, self.max_count = profile, multiple, max_count
+        # A label for the first image, for models that show it first (a cover); None shows none.
+        self.first_badge = first_badge
 
     @property
     def media(self):
@@ -85,6 +87,7 @@ class UploadWidget(forms.Widget):
                 "file_input": {"attrs": file_attrs},
                 "multiple": self.multiple,
                 "max_count": self.max_count,
+                "first_badge": self.first_badge if self.multiple else None,
                 "uploads": shown,
                 "ids": ",".join(str(row.pk) for row, _url in shown),
             }

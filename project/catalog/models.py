@@ -16,7 +16,11 @@ class Product(models.Model):
     title = models.CharField(_("title"), max_length=120)
     price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
     images = UploadsField(
-        "product_image", max_count=8, verbose_name=_("images"), help_text=_("The first image is the cover.")
+        "product_image",
+        max_count=8,
+        first_badge=_("Cover"),
+        verbose_name=_("images"),
+        help_text=_("The first image is the cover."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 

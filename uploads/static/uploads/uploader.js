@@ -510,7 +510,8 @@ function storageFailure(status, body, limits) {
 }
 
 function readConfig(root) {
-  const { createUrl, detailUrl, completeUrl, maxSize, maxCount, parallel, accept, profile = "default" } = root.dataset
+  const { createUrl, detailUrl, completeUrl, maxSize, maxCount, parallel, accept, firstBadge, profile = "default" } =
+    root.dataset
   if (!createUrl || !detailUrl || !completeUrl) {
     throw new Error("[data-uploader] needs data-create-url, data-detail-url and data-complete-url.")
   }
@@ -529,6 +530,8 @@ function readConfig(root) {
     maxSize: Number(maxSize) || 0,
     accept: parseAccept(accept),
     maxCount: multiple ? Math.max(0, Number.parseInt(maxCount, 10) || 0) : 0,
+    // The field's label for its first image (a cover), already in the page's language; none if absent.
+    firstBadge: multiple ? firstBadge || "" : "",
     parallel: Math.max(1, Number.parseInt(parallel, 10) || 1),
   }
 }
@@ -960,14 +963,16 @@ export function mount(root) {
     else say(gettext("All images are uploaded. You can save now."), { kind: "ready" })
   }
 
-  // The first finished image is the one a project shows first, so the order the user picks is the cover's too.
+  // A field whose model shows its first image first names it (data-first-badge): the order the user picks is
+  // the cover's too. Without that label no image is marked.
   function markCover() {
+    if (!config.firstBadge) return
     const cover = list.querySelector(":scope > .uploader__file[data-state=done]")
     for (const badge of list.querySelectorAll(".uploader__badge")) {
       if (badge.closest("li") !== cover) badge.remove()
     }
     if (cover && !cover.querySelector(".uploader__badge")) {
-      const badge = h("span", { class: "uploader__badge" }, gettext("Cover"))
+      const badge = h("span", { class: "uploader__badge" }, config.firstBadge)
       const body = cover.querySelector(".uploader__body")
       if (body) body.prepend(badge)
       else cover.append(badge)
