@@ -363,7 +363,7 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
     assert found["body"]["upload"]["fields"]["key"] == found["body"]["key"]
     assert Path(found["uploads_file"]) == site_packages / "uploads" / "__init__.py"
     assert site_packages.is_relative_to(venv)
-    assert not any(Path(entry).resolve().is_relative_to(REPO) for entry in found["sys_path"] if entry)
+    assert not any(Path(entry).resolve().is_relative_to(REPO) for entry in found["sys_path"] if entry), found["sys_path"]
     assert Path(found["template"]) == site_packages / "uploads/templates/uploads/uploader.html"
     assert Path(found["script"]) == site_packages / "uploads/static/uploads/uploader.js"
     assert Path(found["style"]) == site_packages / "uploads/static/uploads/uploader.css"

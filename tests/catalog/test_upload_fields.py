@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core import serializers
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch, RestrictedError
 
 from project.catalog.forms import ProductForm, SellerProfileForm
@@ -391,3 +391,20 @@ class TestFormsAsDjangoUsesThem:
             UploadsField("avatar", limit_choices_to={"status": "failed"})
         with pytest.raises(TypeError, match="decides 'to' itself"):
             UploadField(to="auth.User")
+
+
+def changed(field, **attributes):
+    new = copy.copy(field)
+    new.__dict__.update(attributes)
+    return new
+
+
+@pytest.mark.django_db(transaction=True)  # SQLite's schema editor refuses to run inside a transaction
+def test_a_new_profile_or_max_count_alters_no_column():
+    avatar, images = SellerProfile._meta.get_field("avatar"), Product._meta.get_field("images")
+
+    with connection.schema_editor(collect_sql=True) as editor:
+        editor.alter_field(SellerProfile, avatar, changed(avatar, profile="default"))
+        editor.alter_field(Product, images, changed(images, profile="default", max_count=3))
+
+    assert editor.collected_sql == []
