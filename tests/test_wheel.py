@@ -65,7 +65,7 @@ def test_wheel_holds_the_app_with_its_files_and_nothing_from_the_demo(wheel):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
     }
 
-    assert wheel.name == "django_direct_uploads-0.1.0-py3-none-any.whl"
+    assert wheel.name == "django_direct_uploads-0.2.0-py3-none-any.whl"
     assert {
         "uploads/templates/uploads/uploader.html",
         "uploads/static/uploads/uploader.js",
@@ -75,7 +75,7 @@ def test_wheel_holds_the_app_with_its_files_and_nothing_from_the_demo(wheel):
         "uploads/templatetags/uploads.py",
     } <= on_disk
     assert on_disk - names == set()
-    assert {name.split("/")[0] for name in names} == {"uploads", "django_direct_uploads-0.1.0.dist-info"}
+    assert {name.split("/")[0] for name in names} == {"uploads", "django_direct_uploads-0.2.0.dist-info"}
 
 
 SETTINGS = """\
