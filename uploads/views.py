@@ -35,6 +35,8 @@ logger = logging.getLogger("uploads")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # The create call's JSON is a file name, a type and a size; refuse anything much bigger unread.
 MAX_BODY = 16 * 1024
+# Arrays and objects inside one another that a body may hold; the API's own calls need one.
+MAX_NESTING = 32
 # Credentials a browser sends by itself once the user gave them to it, to any site's forged
 # request too: they are never offered to the token authenticators.
 BROWSER_SCHEMES = ("basic", "digest", "negotiate", "ntlm")
@@ -244,12 +246,38 @@ def _json_body(request):
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidJSON(gettext("The request body is not valid UTF-8.")) from None
+    # Python's own parser gives up (RecursionError) at a depth that differs by version; no call
+    # of this API nests at all, so a fixed, small limit answers the same everywhere.
+    if _nesting(text) > MAX_NESTING:
+        raise InvalidJSON(gettext("The request body nests arrays or objects too deeply."))
     try:
         return json.loads(text, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant)
     except RecursionError:
         raise InvalidJSON(gettext("The request body nests arrays or objects too deeply.")) from None
     except ValueError:
         raise InvalidJSON() from None
+
+
+def _nesting(text):
+    """The deepest nesting of arrays and objects in ``text``, brackets inside strings not counted."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def _json_int(text):
