@@ -1,8 +1,9 @@
-"""``python -m project.devserver``: local S3 + database + Django on http://127.0.0.1:8000.
+"""``python -m project.devserver``: local S3 + database + task worker + Django on http://127.0.0.1:8000.
 
 Starts SeaweedFS on the port of AWS_S3_ENDPOINT_URL (data in .data/seaweedfs, so files survive a
-restart), migrates, sets up the bucket and its CORS, makes the demo logins, then runs Django's
-development server. Ctrl-C stops both.
+restart), migrates, sets up the bucket and its CORS, makes the demo logins, starts the worker that
+makes the images' variants (``db_worker`` for DJANGO_TASKS_BACKEND=database, the default;
+``rqworker`` for rq; none for immediate), then runs Django's development server. Ctrl-C stops all.
 """
 
 import os
@@ -55,6 +56,7 @@ def main():
         for name, password, staff in DEMO_USERS:
             print(f"  {name} / {password}" + ("   (staff: reviews uploads in /admin/)" if staff else "   (seller)"))
         print("These logins are for local use only. Ctrl-C stops the site and the local S3.\n", flush=True)
+        worker = _start_worker(settings.TASKS_BACKEND)
         # Its own process group, so stopping it also stops the autoreloader's child.
         server = subprocess.Popen(
             [sys.executable, str(BASE_DIR / "manage.py"), "runserver", ADDRESS], start_new_session=True
@@ -63,6 +65,8 @@ def main():
             server.wait()
         finally:
             _stop_group(server)
+            if worker:
+                _stop_group(worker)
     except KeyboardInterrupt:
         pass
     except LocalS3Error as error:
@@ -71,6 +75,20 @@ def main():
         if local_s3:
             local_s3.stop()
             print("Local S3 stopped.")
+
+
+WORKERS = {
+    "database": ["db_worker", "--no-startup-delay"],
+    "rq": ["rqworker", "default", "--with-scheduler", "--job-class", "django_tasks_rq.Job"],
+}
+
+
+def _start_worker(backend):
+    """The process that runs the queued tasks (the images' variants); None when tasks run at once."""
+    if backend not in WORKERS:
+        return None
+    print(f"Task worker: manage.py {' '.join(WORKERS[backend])} (DJANGO_TASKS_BACKEND={backend})")
+    return subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), *WORKERS[backend]], start_new_session=True)
 
 
 def _stop_on_signals():

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import django
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -40,6 +41,28 @@ if SECURE_PROXY_SSL_HEADER is not None and len(SECURE_PROXY_SSL_HEADER) != 2:
         "DJANGO_SECURE_PROXY_SSL_HEADER takes a header and its value, like HTTP_X_FORWARDED_PROTO,https."
     )
 
+# Background work (the uploads' variants) goes through Django's Tasks API; DJANGO_TASKS_BACKEND picks
+# where it runs: "immediate" (at once, in the process that asks: scripts and tests), "database"
+# (a table here, run by `manage.py db_worker`; scripts/run starts one) or "rq" (Redis at REDIS_URL,
+# run by `manage.py rqworker --with-scheduler`, for several machines).
+TASKS_PACKAGE = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"  # the backport on 5.2
+TASKS_BACKEND = env("DJANGO_TASKS_BACKEND", default="database")
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+_TASK_BACKENDS = {
+    "immediate": ({"BACKEND": f"{TASKS_PACKAGE}.backends.immediate.ImmediateBackend"}, []),
+    "database": ({"BACKEND": "django_tasks_db.DatabaseBackend"}, ["django_tasks_db"]),
+    "rq": ({"BACKEND": "django_tasks_rq.RQBackend"}, ["django_rq", "django_tasks_rq"]),
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"DJANGO_TASKS_BACKEND is {TASKS_BACKEND!r}; use one of: {', '.join(_TASK_BACKENDS)}."
+    )
+TASKS = {"default": _TASK_BACKENDS[TASKS_BACKEND][0]}
+# django_tasks_db always: its table exists whichever backend runs now, so switching needs no migration.
+TASK_APPS = ["django_tasks"] if TASKS_PACKAGE == "django_tasks" else []
+TASK_APPS += sorted({"django_tasks_db", *_TASK_BACKENDS[TASKS_BACKEND][1]})
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -49,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "uploads",
     "project.catalog",
+    *TASK_APPS,
 ]
 
 MIDDLEWARE = [
@@ -143,9 +167,14 @@ UPLOADS = {
     "MAX_PENDING": 60,
     "UPLOADS_PER_HOUR": 300,
     "BYTES_PER_DAY": 2 * 2**30,
+    # The image library's own uploads: a thumbnail and a larger view (WebP, made by a task).
+    "VARIANTS": {"thumb": {"size": 320}, "card": {"size": 800}},
     # What the catalog attaches: product photos big enough to zoom, and small square-ish avatars.
     "PROFILES": {
         "product_image": {
+            "VARIANTS": {"thumb": {"size": 320}, "card": {"size": 800}, "zoom": {"size": 2000}},
+            # Shown in the shop only once a reviewer approved them.
+            "REVIEW": "before_publish",
             "ALLOWED_TYPES": ["image/jpeg", "image/png", "image/webp", "image/avif"],
             "MAX_SIZE": 10 * 2**20,
             "MIN_WIDTH": 500,
@@ -162,10 +191,17 @@ UPLOADS = {
             "MAX_WIDTH": 4096,
             "MAX_HEIGHT": 4096,
             "KEY_PREFIX": "avatars",
+            "VARIANTS": {"small": {"size": 128, "fit": "crop"}, "large": {"size": 512, "fit": "crop"}},
+            # Shown at once; hidden again if a reviewer rejects one.
+            "REVIEW": "after_publish",
             "DISCARD_UNATTACHED": 24 * 3600,
         },
     },
 }
+
+# The demo tells sellers of review decisions by email too; here the email is printed to the console.
+EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="shop@localhost")
 
 LOGGING = {
     "version": 1,

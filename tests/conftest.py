@@ -50,6 +50,14 @@ def app_defaults(settings):
     settings.AWS_SECRET_ACCESS_KEY = "unused-secret"
     settings.AWS_STORAGE_BUCKET_NAME = TEST_BUCKET
     settings.AWS_S3_REGION_NAME = "us-east-1"
+    # Tasks are recorded, not run: a test that wants variants made asks for ``run_tasks``.
+    settings.TASKS = {"default": {"BACKEND": f"{settings.TASKS_PACKAGE}.backends.dummy.DummyBackend"}}
+
+
+@pytest.fixture
+def run_tasks(settings):
+    """Run every task at once, in the process that enqueues it (the immediate backend)."""
+    settings.TASKS = {"default": {"BACKEND": f"{settings.TASKS_PACKAGE}.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture

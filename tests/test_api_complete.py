@@ -45,6 +45,10 @@ def test_complete_verifies_a_real_image_and_records_its_dimensions(api, s3, cont
         "url": Matches(rf"{s3.meta.endpoint_url}/test-uploads/{keys.verified_key(created['key'])}\?.*X-Amz-Signature=.*"),
         "failure_reason": "",
         "review": "unreviewed",
+        "review_reason": "",
+        # No review configured: published once verified. No variants configured: none to come.
+        "state": "published",
+        "variants": {},
         "created_at": ISO_TIME,
         "verified_at": ISO_TIME,
     }

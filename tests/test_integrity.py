@@ -130,8 +130,8 @@ def test_the_admin_shows_files_shared_by_several_sellers(api, s3, make_user):
     staff = Client()
     staff.force_login(make_user("reviewer", is_staff=True, is_superuser=True))
 
-    shared = staff.get("/admin/uploads/upload/", {"shared": "yes"}).context["cl"].result_list
-    alone = staff.get("/admin/uploads/upload/", {"shared": "no"}).context["cl"].result_list
+    shared = staff.get("/admin/uploads/upload/", {"shared": "yes", "state": "all"}).context["cl"].result_list
+    alone = staff.get("/admin/uploads/upload/", {"shared": "no", "state": "all"}).context["cl"].result_list
 
     assert sorted(u.owner.username for u in shared) == ["other-seller", "seller"]
     assert [u.sha256 for u in alone] == [digest(lone)]

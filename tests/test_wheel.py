@@ -270,6 +270,16 @@ print(json.dumps({
 """
 
 
+# After the worker ran: the thumbnail variant of the listing's photo, by name.
+THUMBNAIL = """\
+import json
+from shop.models import Listing
+photo = Listing.objects.get().photos.get()
+thumb = photo.variant("thumb")
+print(json.dumps({"thumb": {"width": thumb.width, "height": thumb.height}, "key": thumb.key}))
+"""
+
+
 # A project with its own user model, made before its first migration as Django asks.
 PERSON = """\
 from django.contrib.auth.models import AbstractUser
@@ -280,6 +290,14 @@ class Person(AbstractUser):
     shop_name = models.CharField(max_length=100, blank=True)
 """
 CUSTOM_USER = 'INSTALLED_APPS.insert(0, "people")\nAUTH_USER_MODEL = "people.Person"\n'
+
+# Thumbnails made by a task queue of the project's choosing: django-tasks-db's table, run by its
+# db_worker (the backport's package on Django 5.2, django.tasks itself on 6).
+VARIANTS_ON_A_QUEUE = """import django
+INSTALLED_APPS += ["django_tasks_db"] + (["django_tasks"] if django.VERSION < (6,) else [])
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+UPLOADS["VARIANTS"] = {"thumb": {"size": 32}}
+"""
 
 
 @pytest.mark.parametrize(
@@ -311,6 +329,9 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
             ),
         )
     )
+    if custom_user:
+        settings_file = site / "shop" / "settings.py"
+        settings_file.write_text(settings_file.read_text() + VARIANTS_ON_A_QUEUE)
     (site / "shop" / "migrations").mkdir()
     (site / "shop" / "migrations" / "__init__.py").write_text("")
     (site / "shop" / "models.py").write_text(SHOP_MODELS)
@@ -337,7 +358,7 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
     constraints = tmp_path / "constraints.txt"
     constraints.write_text(running_versions())
     run(
-        [python, "-m", "pip", "install", "--no-input", "-c", constraints, wheel],
+        [python, "-m", "pip", "install", "--no-input", "-c", constraints, wheel, *(["django-tasks-db"] if custom_user else [])],
         cwd=tmp_path,
         env=env,
     )
@@ -347,6 +368,9 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
     migrated = run([python, "manage.py", "migrate", "--no-input"], cwd=site, env=env)
     photo = image_bytes("image/jpeg", 64, 48)
     found = json.loads(run([python, "api_call.py", photo.hex()], cwd=site, env=env))
+    if custom_user:
+        run([python, "manage.py", "db_worker", "--batch", "--no-startup-delay"], cwd=site, env=env)
+        made = json.loads(run([python, "manage.py", "shell", "--no-imports", "-c", THUMBNAIL], cwd=site, env=env))
 
     site_packages = Path(found["site_packages"])
     assert checked == "System check identified no issues (0 silenced).\n", checked
@@ -375,3 +399,6 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
     assert found["listing"]["errors"] == {}
     assert found["listing"]["photos"] == [found["body"]["id"]]
     assert f'value="{found["body"]["id"]}"' in found["listing"]["widget"]
+    if custom_user:  # complete enqueued the variants; the project's worker made them
+        assert made["thumb"] == {"width": 32, "height": 24}
+        assert re.match(r"direct-uploads/uploads/[0-9a-f]{12}/variants/[0-9a-f]{64}/[0-9a-f]{16}\.webp$", made["key"])

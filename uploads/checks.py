@@ -8,7 +8,7 @@ from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
 from storages.backends.s3 import S3Storage
 
-from uploads import conf, keys, s3
+from uploads import conf, keys, s3, variants
 
 S3_POST_LIMIT = 5 * 2**30  # S3 refuses a single POST upload above 5 GB.
 MAX_EXPIRES = 3600
@@ -24,6 +24,9 @@ _POSITIVE_INTS = {
     "MAX_PIXELS": ("uploads.E018", "Largest width × height; the default is 50000000."),
     "CLEANUP_GRACE": ("uploads.E019", "Seconds to wait after a policy expires; the default is 3600."),
     "S3_MAX_ATTEMPTS": ("uploads.E022", "Tries per S3 request, the first included; the default is 3."),
+    "TASK_ATTEMPTS": ("uploads.E055", "Tries of a variant task when S3 fails; the default is 5."),
+    "TASK_RETRY_DELAY": ("uploads.E055", "Seconds before a failed variant task is tried again; the default is 5."),
+    "TASK_LEASE": ("uploads.E055", "Seconds after which lost variant tasks are asked for again; the default is 600."),
 }
 _OPTIONAL_POSITIVE_INTS = {
     "MAX_PENDING": "uploads.E025",
@@ -42,6 +45,13 @@ _INSTALLATION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 # Aliases Django itself writes through (default_storage, collectstatic): never the app's alone.
 _PROJECT_ALIASES = ("default", "staticfiles")
 _RETRY_MODES = ("legacy", "standard", "adaptive")
+
+
+_REVIEWS = (None, conf.BEFORE_PUBLISH, conf.AFTER_PUBLISH)
+_VARIANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
+_VARIANT_KEYS = {"size", "fit", "format", "quality"}
+MAX_VARIANT_SIDE = 10_000
+_IMMEDIATE_BACKENDS = ("django.tasks.backends.immediate.ImmediateBackend", "django_tasks.backends.immediate.ImmediateBackend")
 
 
 def _is_int(value):
@@ -63,8 +73,38 @@ _PROFILE_RULES = {
     "KEY_PREFIX": (lambda v: isinstance(v, str) and _SAFE_PREFIX.match(v), "path segments of letters, digits, '-', '_'"),
     "PERMISSION": (lambda v: v is None or isinstance(v, str) or callable(v), "None, 'app.codename' or a callable"),
     "DISCARD_UNATTACHED": (lambda v: v is None or _positive(v), "None or a positive whole number of seconds"),
+    "VARIANTS": (lambda v: not _variant_problems(v), "a dict of variant names to specs (see UPLOADS['VARIANTS'])"),
+    "REVIEW": (lambda v: v in _REVIEWS, "None, 'before_publish' or 'after_publish'"),
     **{name: (_positive, "a positive whole number") for name in ("MIN_WIDTH", "MIN_HEIGHT", "MAX_WIDTH", "MAX_HEIGHT", "MAX_PIXELS")},
 }
+
+
+def _variant_problems(named):
+    """What is wrong with one ``VARIANTS`` value, as sentences; none when it is right."""
+    if not isinstance(named, dict):
+        return ["must be a dict of variant names to specs"]
+    problems = []
+    for name, spec in named.items():
+        if not isinstance(name, str) or not _VARIANT_NAME.match(name):
+            problems.append(f"has the name {name!r}; names are 1-30 lower-case letters, digits, '-' and '_'")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"[{name!r}] must be a dict with 'size' and optionally 'fit', 'format', 'quality'")
+            continue
+        for key in sorted(set(spec) - _VARIANT_KEYS):
+            problems.append(f"[{name!r}] has {key!r}; a variant takes {', '.join(sorted(_VARIANT_KEYS))}")
+        size = spec.get("size")
+        sides = [size] if _is_int(size) else list(size) if isinstance(size, (list, tuple)) and len(size) == 2 else None
+        if not sides or not all(_is_int(side) and 1 <= side <= MAX_VARIANT_SIDE for side in sides):
+            problems.append(f"[{name!r}]['size'] must be pixels from 1 to {MAX_VARIANT_SIDE}, or [width, height] of them")
+        if spec.get("fit", variants.DEFAULT_FIT) not in variants.FITS:
+            problems.append(f"[{name!r}]['fit'] must be one of {', '.join(variants.FITS)}")
+        if spec.get("format", variants.DEFAULT_FORMAT) not in variants.FORMATS:
+            problems.append(f"[{name!r}]['format'] must be one of {', '.join(variants.FORMATS)}")
+        quality = spec.get("quality", variants.DEFAULT_QUALITY)
+        if not (_is_int(quality) and 1 <= quality <= 100):
+            problems.append(f"[{name!r}]['quality'] must be a whole number from 1 to 100")
+    return problems
 
 
 _PROFILE_HINT = "Each profile overrides the top-level UPLOADS settings for its own uploads."
@@ -495,3 +535,83 @@ def check_token_authentication(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+@register()
+def check_variants_and_review(app_configs, **kwargs):
+    """VARIANTS, REVIEW and REJECTION_REASONS at the top level (profiles' own are checked with the
+    profile), and a Tasks backend for the variants to be made on."""
+    if not isinstance(conf.user_settings(), dict):
+        return []
+    errors = [
+        Error(f"UPLOADS['VARIANTS'] {problem}.", hint=_VARIANTS_HINT, id="uploads.E052")
+        for problem in _variant_problems(conf.get("VARIANTS"))
+    ]
+    if conf.get("REVIEW") not in _REVIEWS:
+        errors.append(
+            Error(
+                "UPLOADS['REVIEW'] must be None, 'before_publish' or 'after_publish'.",
+                hint="'before_publish' shows an upload to others once approved; 'after_publish' at once, "
+                "until it is rejected.",
+                id="uploads.E053",
+            )
+        )
+    errors += _reason_checks(conf.get("REJECTION_REASONS"))
+    if any(variants.specs(name) for name in _valid_profiles()):
+        errors += _task_backend_checks(conf.get("TASK_BACKEND"))
+    return errors
+
+
+_VARIANTS_HINT = (
+    'For example {"thumb": {"size": 320}, "square": {"size": 512, "fit": "crop", "format": "avif", "quality": 70}}.'
+)
+
+
+def _valid_profiles():
+    profiles = conf.get("PROFILES")
+    named = [name for name, overrides in profiles.items() if isinstance(overrides, dict)] if isinstance(profiles, dict) else []
+    candidates = [conf.DEFAULT_PROFILE, *named]
+    return [name for name in candidates if not _variant_problems(conf.get("VARIANTS", name))]
+
+
+def _reason_checks(reasons):
+    pairs = isinstance(reasons, (list, tuple)) and all(
+        isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[0], str) and 1 <= len(pair[0]) <= 50
+        for pair in reasons
+    )
+    if not pairs or not reasons:
+        return [
+            Error(
+                "UPLOADS['REJECTION_REASONS'] must be a non-empty list of (code, text) pairs, codes of 1 to 50 characters.",
+                hint='For example [("blurry", _("The image is blurred.")), ("other", _("Another reason, given below."))].',
+                id="uploads.E054",
+            )
+        ]
+    codes = [code for code, _text in reasons]
+    if len(set(codes)) != len(codes):
+        return [Error("UPLOADS['REJECTION_REASONS'] names a code twice.", hint="Give each reason its own code.", id="uploads.E054")]
+    return []
+
+
+def _task_backend_checks(alias):
+    backends = getattr(settings, "TASKS", {"default": {"BACKEND": _IMMEDIATE_BACKENDS[0]}})
+    if alias not in backends:
+        return [
+            Error(
+                f"UPLOADS['TASK_BACKEND'] is {alias!r}, which the TASKS setting does not define; "
+                "the variants would never be made.",
+                hint=f"Add TASKS[{alias!r}], or use one of: {', '.join(map(repr, backends))}.",
+                id="uploads.E056",
+            )
+        ]
+    if backends[alias].get("BACKEND") in _IMMEDIATE_BACKENDS:
+        return [
+            Warning(
+                f"The Tasks backend {alias!r} runs tasks at once, inside the request: every completion call "
+                "then waits for its upload's variants.",
+                hint="Fine for scripts and tests; in production use a queue, e.g. django_tasks_db.DatabaseBackend "
+                "with `manage.py db_worker`, or django_tasks_rq.RQBackend.",
+                id="uploads.W003",
+            )
+        ]
+    return []

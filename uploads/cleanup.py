@@ -1,6 +1,6 @@
 """Clean-up of what uploads leave behind, safe to run at any time and as often as wanted.
 
-Three passes, each its own small steps, so an S3 failure part-way leaves every row and object
+Four passes, each its own small steps, so an S3 failure part-way leaves every row and object
 consistent and the next run simply carries on:
 
 1. Pending uploads whose policy expired more than ``grace`` ago are settled: verified exactly
@@ -9,26 +9,32 @@ consistent and the next run simply carries on:
 2. For profiles with ``DISCARD_UNATTACHED``, verified uploads that no model's upload field holds
    and that were verified longer ago than that are marked deleted; the next pass deletes their
    objects with the rest, a page at a time.
-3. The bucket is listed under each profile's area (``<location>/<prefix>/``) a page at a time.
+3. Variants whose source no verified upload has any more are deleted (row, then object), and
+   the variants of uploads whose task was lost (``variants_due`` passed) are asked for again.
+4. The bucket is listed under each profile's area (``<location>/<prefix>/``) a page at a time.
    Only an object this installation can prove it made is ever deleted: its key lies under one
    of this installation's roots, in the exact shape the app builds (``keys.made_here``). Of
    those, one is deleted when no row points at it and it is older than ``grace`` (an orphan),
    or when its row is failed, deleted or expired (a leftover). Objects of uploaded and pending
    rows are never touched. Everything else under the area (the project's own files, another
-   installation's uploads, keys from before installation ids) is reported and kept.
+   installation's uploads, keys from before installation ids) is reported and kept. A variant's
+   object (its key in the exact shape ``variants.key`` builds) is deleted when no ``Variant``
+   row names it and it is older than ``grace``.
 """
 
 import datetime
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from uploads import conf, fields, keys, s3, services
+from uploads import conf, fields, keys, s3, services, variants
 from uploads.errors import InUse, ObjectChanged, ObjectMissing, VerificationFailed
-from uploads.models import Upload
+from uploads.models import Upload, Variant
 
 VERIFY, EXPIRE, DISCARD, DELETE, KEEP = "verify", "expire", "discard", "delete", "keep"
+RELEASE, ASK_AGAIN = "release", "ask again"
 UPLOADED, FAILED, LEFT_PENDING, NOT_DELETED = "uploaded", "failed", "left pending", "not deleted"
 # Rows that will never point at a wanted object again: nothing moves a row out of these.
 FINISHED = (Upload.Status.FAILED, Upload.Status.DELETED, Upload.Status.EXPIRED)
@@ -69,6 +75,8 @@ def run(*, now=None, grace=None, dry_run=False, page_size=1000):
     cutoff = now - grace
     yield from settle_abandoned(cutoff, dry_run=dry_run)
     yield from discard_unattached(now, dry_run=dry_run)
+    yield from release_unused_variants(dry_run=dry_run)
+    yield from ask_again_for_variants(now, dry_run=dry_run)
     yield from sweep_bucket(cutoff, dry_run=dry_run, page_size=page_size)
 
 
@@ -145,6 +153,26 @@ def discard_unattached(now, *, dry_run=False):
                 yield action
 
 
+def release_unused_variants(*, dry_run=False):
+    """Delete the variants whose source no verified upload has any more (rows, then objects)."""
+    live = Upload.objects.filter(sha256=OuterRef("source"), status=Upload.Status.UPLOADED)
+    unused = Variant.objects.exclude(Exists(live)).order_by("pk")
+    while batch := list(unused.values_list("pk", "key", "source")[:ROW_BATCH]):
+        if dry_run:
+            yield from (Action(RELEASE, key, "no verified upload has its source") for _pk, key, _source in batch)
+            return
+        released = set(services.release_variants({source for _pk, _key, source in batch}))
+        yield from (Action(RELEASE, key, "no verified upload has its source") for _pk, key, _source in batch if key in released)
+
+
+def ask_again_for_variants(now, *, dry_run=False):
+    """Enqueue again the variants of uploads whose task was lost (its worker died, the queue failed)."""
+    rows = Upload.objects.filter(variants_due__lt=now)
+    for batch in _batches(rows):
+        asked = batch if dry_run else services.ask_again(batch, now=now)
+        yield from (Action(ASK_AGAIN, row.key, f"upload {row.pk}: variants due since {row.variants_due:%Y-%m-%dT%H:%M:%SZ}") for row in asked)
+
+
 def _batches(rows):
     # Batches by primary key instead of one open cursor: each row changes while we walk, and
     # SQLite gives a cursor no isolation from writes on the same connection.
@@ -169,10 +197,12 @@ def sweep_bucket(cutoff, *, dry_run=False, page_size=1000):
     leftovers of finished rows. Yield a ``KEEP`` action for each object it cannot prove it made."""
     location = s3.location()
     for page in (page for area in _areas(location) for page in s3.list_pages(area, page_size=page_size)):
-        ours = []
+        ours, renditions = [], []
         for item in page:
             if keys.made_here(item.key, location):
                 ours.append(item)
+            elif variants.made_here(item.key, location):
+                renditions.append(item)
             else:
                 yield Action(KEEP, item.key, "not made by this installation")
         status_of = dict(Upload.objects.filter(key__in=[item.key for item in ours]).values_list("key", "status"))
@@ -184,6 +214,11 @@ def sweep_bucket(cutoff, *, dry_run=False, page_size=1000):
                 doomed.append(Action(DELETE, item.key, f"no upload, last modified {modified}"))
             elif status in FINISHED:
                 doomed.append(Action(DELETE, item.key, f"upload is {status}"))
+        recorded = set(Variant.objects.filter(key__in=[item.key for item in renditions]).values_list("key", flat=True))
+        for item in renditions:
+            if item.key not in recorded and item.last_modified < cutoff:
+                modified = f"{item.last_modified:%Y-%m-%dT%H:%M:%SZ}"
+                doomed.append(Action(DELETE, item.key, f"no variant row, last modified {modified}"))
         refused = {} if dry_run else s3.delete_many([action.key for action in doomed])
         for action in doomed:
             if action.key in refused:

@@ -5,6 +5,7 @@ pytest-django's ``settings`` fixture just work.
 """
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 MB = 2**20
 
@@ -81,6 +82,30 @@ DEFAULTS = {
     # subclass); its OPTIONS configure the client, and AWS_* fill what they leave out, as in
     # django-storages itself.
     "STORAGE": None,
+    # Smaller copies of each verified image, made by a background task: a dict of names to
+    # {"size": 320 or (width, height), "fit": "inside" or "crop", "format": "webp", "avif" or
+    # "jpeg", "quality": 1-100}. Thumbnails show the smallest; none: thumbnails show a placeholder.
+    "VARIANTS": {},
+    # Whether staff review a profile's uploads, and what others see meanwhile: None (no review),
+    # "before_publish" (shown to others once approved) or "after_publish" (shown at once, hidden
+    # once rejected). A rejected upload is shown to its owner and staff only.
+    "REVIEW": None,
+    # Reasons a reviewer picks from when rejecting (with free text beside them): (code, text) pairs.
+    "REJECTION_REASONS": [
+        ("quality", _("The image is blurred, too dark or too small to show the product.")),
+        ("content", _("The image does not show what it is meant to show.")),
+        ("text", _("The image carries contact details, prices or advertising.")),
+        ("rights", _("The image seems to belong to someone else.")),
+        ("other", _("Another reason, given below.")),
+    ],
+    # The Tasks API backend (an alias of the TASKS setting) the variant tasks are enqueued on.
+    "TASK_BACKEND": "default",
+    # How often a variant task is tried when S3 fails, and the first wait (doubled each time), in seconds.
+    "TASK_ATTEMPTS": 5,
+    "TASK_RETRY_DELAY": 5,
+    # Seconds after which variants asked for and still not made are asked for again: the worker
+    # that took the task may have died. Longer than a task ever runs.
+    "TASK_LEASE": 600,
 }
 
 
@@ -98,7 +123,12 @@ PROFILE_KEYS = (
     "EXPIRES",
     "PERMISSION",
     "DISCARD_UNATTACHED",
+    "VARIANTS",
+    "REVIEW",
 )
+
+# The values of REVIEW.
+BEFORE_PUBLISH, AFTER_PUBLISH = "before_publish", "after_publish"
 
 
 def get(name, profile=DEFAULT_PROFILE):

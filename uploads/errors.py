@@ -154,3 +154,14 @@ class TooManyRequests(UploadError):
     def __init__(self, message, *, retry_after):
         self.retry_after = max(1, int(retry_after))
         super().__init__(message)
+
+
+class NotReviewable(UploadError):
+    status = HTTPStatus.CONFLICT
+    code = "not_reviewable"
+    default_message = _("Only a verified upload can be approved or rejected.")
+
+
+class ReasonNeeded(UploadError):
+    code = "reason_needed"
+    default_message = _("Say why the image is rejected: pick a reason or write one.")

@@ -8,6 +8,7 @@ render the uploader in forms, the admin included; see ``uploads.forms`` for what
 
 from django.core import checks
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.fields.related import lazy_related_operation
 from django.db.models.fields.related_descriptors import ManyToManyDescriptor
 from django.utils.functional import cached_property
@@ -39,6 +40,26 @@ def attached(upload_ids):
 def holders(upload):
     """The objects whose upload fields hold ``upload``, as ``(object, field)`` pairs."""
     return [(holder, field) for field in _registry for holder in field.objects_holding(upload)]
+
+
+def attached_q():
+    """A ``Q`` (on uploads) for those some model's upload field holds: an ``Exists`` per field."""
+    condition = Q(pk__in=[])
+    for field in _registry:
+        condition |= Q(Exists(field.holding(OuterRef("pk"))))
+    return condition
+
+
+def where_used(uploads):
+    """``{upload id: [(object, field), ...]}`` for ``uploads``: one query per upload field."""
+    ids = [getattr(upload, "pk", upload) for upload in uploads]
+    found = {pk: [] for pk in ids}
+    if not ids:
+        return found
+    for field in _registry:
+        for pk, holder in field.holders_by_upload(ids):
+            found[pk].append((holder, field))
+    return found
 
 
 class UploadFieldMixin:
@@ -112,6 +133,13 @@ class UploadField(UploadFieldMixin, models.OneToOneField):
     def objects_holding(self, upload):
         return list(self.model._base_manager.filter(**{self.attname: upload.pk}))
 
+    def holding(self, upload):
+        return self.model._base_manager.filter(**{self.attname: upload})
+
+    def holders_by_upload(self, upload_ids):
+        rows = self.model._base_manager.filter(**{f"{self.attname}__in": upload_ids})
+        return [(getattr(row, self.attname), row) for row in rows]
+
     def formfield(self, **kwargs):
         from uploads.forms import UploadFormField
 
@@ -169,6 +197,14 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
     def objects_holding(self, upload):
         links = self.remote_field.through._base_manager.filter(**{self.m2m_reverse_field_name(): upload.pk})
         return [getattr(link, self.m2m_field_name()) for link in links.select_related(self.m2m_field_name())]
+
+    def holding(self, upload):
+        return self.remote_field.through._base_manager.filter(**{self.m2m_reverse_field_name(): upload})
+
+    def holders_by_upload(self, upload_ids):
+        target, source = self.m2m_reverse_field_name(), self.m2m_field_name()
+        links = self.remote_field.through._base_manager.filter(**{f"{target}__in": upload_ids}).select_related(source)
+        return [(getattr(link, f"{target}_id"), getattr(link, source)) for link in links]
 
     def save_form_data(self, instance, data):
         getattr(instance, self.attname).set(data or [])

@@ -2,7 +2,30 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from uploads import variants
+
+
+class UploadQuerySet(models.QuerySet):
+    def with_variants(self):
+        """Fetch the made variants of every row in one more query, whenever the rows are fetched
+        (in a ``Prefetch`` too), so ``variant()`` and the thumbnails ask nothing per row."""
+        clone = self._chain()
+        clone._with_variants = True
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._with_variants = getattr(self, "_with_variants", False)
+        return clone
+
+    def _fetch_all(self):
+        fetched = self._result_cache is None
+        super()._fetch_all()
+        if fetched and getattr(self, "_with_variants", False):
+            prefetch_variants(self._result_cache)
 
 
 class Upload(models.Model):
@@ -31,23 +54,21 @@ class Upload(models.Model):
     failure_reason = models.TextField(_("failure reason"), blank=True)
     etag = models.CharField(_("ETag"), max_length=100, blank=True)
     sha256 = models.CharField(
-        _("SHA-256"), max_length=44, blank=True, help_text=_("Base64 digest pinned in the policy; S3 refused any other bytes.")
+        _("SHA-256"), max_length=44, blank=True, help_text=_(
+            "Base64 digest of the bytes: pinned in the policy (S3 refused any other bytes), "
+            "or read from the verified copy when its variants were made."
+        ),
     )
     width = models.PositiveIntegerField(_("width"), null=True, blank=True)
     height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    # The latest decision's verdict, kept here for filtering; the decisions themselves are ``Decision`` rows.
     review = models.CharField(_("review"), max_length=16, choices=Review, default=Review.UNREVIEWED)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("reviewed by"),
-    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("policy expires"))
     verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
-    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    # Set when variants are asked for, cleared once they are all made: a moment passed here means
+    # the task was lost (its worker died), and the variants are asked for again.
+    variants_due = models.DateTimeField(_("variants due"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("upload")
@@ -60,10 +81,98 @@ class Upload(models.Model):
             models.Index(fields=["review"], name="uploads_review"),
             models.Index(fields=["sha256"], name="uploads_sha256"),
             models.Index(fields=["profile"], name="uploads_profile"),
+            models.Index(fields=["variants_due"], name="uploads_variants_due"),
         ]
+
+    objects = UploadQuerySet.as_manager()
 
     def __str__(self):
         return f"{self.filename} ({self.get_status_display()})"
+
+    def variant(self, name):
+        """The made variant ``name`` of this upload's profile (a ``Variant``), or None until it is made.
+
+        ``Upload.objects.with_variants()`` fetches them for many rows at once; otherwise the first
+        call asks the database for this row's.
+        """
+        if not hasattr(self, "_variants"):
+            prefetch_variants([self])
+        return self._variants.get(name)
+
+    @property
+    def made_variants(self):
+        """``{name: Variant}`` of the variants made so far."""
+        if not hasattr(self, "_variants"):
+            prefetch_variants([self])
+        return dict(self._variants)
+
+
+class Variant(models.Model):
+    """A smaller copy of some verified bytes, made to one spec: shared by every upload of those
+    bytes whose profile asks for that spec, and deleted once no verified upload has them."""
+
+    source = models.CharField(_("source SHA-256"), max_length=44, help_text=_("Base64 digest of the source bytes."))
+    spec = models.CharField(_("spec"), max_length=32, help_text=_("Fingerprint of the size, fit, format and quality."))
+    key = models.CharField(_("object key"), max_length=512, unique=True)
+    content_type = models.CharField(_("type"), max_length=100)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    size = models.PositiveBigIntegerField(_("size"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+        constraints = [models.UniqueConstraint(fields=["source", "spec"], name="uploads_variant_once")]
+
+    def __str__(self):
+        return f"{self.width} × {self.height} {self.content_type} of {self.source}"
+
+
+class Decision(models.Model):
+    """One review decision: who moved an upload from which review state to which, when and why."""
+
+    upload = models.ForeignKey(
+        Upload, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("upload")
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("reviewer"),
+    )
+    decided_at = models.DateTimeField(_("decided"), default=timezone.now)
+    before = models.CharField(_("from"), max_length=16, choices=Upload.Review)
+    after = models.CharField(_("to"), max_length=16, choices=Upload.Review)
+    reason = models.CharField(_("reason"), max_length=50, blank=True, help_text=_("A code of REJECTION_REASONS."))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("review decision")
+        verbose_name_plural = _("review decisions")
+        ordering = ["-decided_at", "-pk"]
+        indexes = [models.Index(fields=["upload", "-decided_at"], name="uploads_decision_upload")]
+
+    def __str__(self):
+        return f"{self.get_before_display()} → {self.get_after_display()}"
+
+
+def prefetch_variants(rows):
+    """Give each upload in ``rows`` its made variants by name (``row._variants``), in one query."""
+    rows = [row for row in rows if isinstance(row, Upload)]
+    wanted = {row.pk: variants.specs(row.profile) for row in rows}
+    sources = {row.sha256 for row in rows if row.sha256 and wanted[row.pk]}
+    made = {}
+    if sources:
+        for found in Variant.objects.filter(source__in=sources):
+            made[found.source, found.spec] = found
+    for row in rows:
+        row._variants = {
+            name: made[row.sha256, spec.fingerprint()]
+            for name, spec in wanted[row.pk].items()
+            if (row.sha256, spec.fingerprint()) in made
+        }
 
 
 class UploaderLock(models.Model):

@@ -324,6 +324,33 @@ def read_head(key, nbytes, *, etag):
     return _request(read)
 
 
+def read_all(key, *, etag):
+    """The whole object, with one GET; ``ObjectChanged`` if it is no longer ``etag``."""
+
+    def read(s3):
+        reply = s3.get_object(Bucket=bucket_name(), Key=key, IfMatch=f'"{etag}"')
+        with contextlib.closing(reply["Body"]) as body:
+            return body.read()
+
+    return _request(read)
+
+
+def put(key, data, *, content_type):
+    """Store ``data`` under ``key``, with S3 checking its SHA-256 on the way in."""
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    _request(
+        lambda s3: s3.put_object(
+            Bucket=bucket_name(),
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            ChecksumSHA256=digest,
+            # The same key always holds the same bytes (it is derived from them), so caches may keep it.
+            CacheControl="private, max-age=31536000, immutable",
+        )
+    )
+
+
 def copy(source, target, *, etag):
     """Copy an object within the bucket, only if it is still ``etag`` (else ``ObjectChanged``)."""
     _request(

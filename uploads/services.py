@@ -5,12 +5,21 @@ import functools
 import logging
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from uploads import conf, fields, keys, s3, verify
-from uploads.errors import InUse, NotFound, StorageUnavailable, UploadExpired, VerificationFailed
-from uploads.models import Upload
-from uploads.signals import upload_deleted, upload_failed, upload_verified
+from uploads import conf, fields, keys, publishing, s3, tasks, variants, verify
+from uploads.errors import (
+    InUse,
+    NotFound,
+    NotReviewable,
+    ReasonNeeded,
+    StorageUnavailable,
+    UploadExpired,
+    VerificationFailed,
+)
+from uploads.models import Decision, Upload, Variant
+from uploads.signals import upload_deleted, upload_failed, upload_reviewed, upload_verified
 
 logger = logging.getLogger("uploads")
 # How much more than SNIFF_BYTES to read, once, when an image's header runs past the first window.
@@ -112,8 +121,41 @@ def _verify_and_record(row):
     row.status = Upload.Status.UPLOADED
     row.etag, row.width, row.height = etag, image.width, image.height
     row.verified_at = timezone.now()
-    row.save(update_fields=["key", "status", "etag", "width", "height", "verified_at"])
+    wants_variants = bool(variants.specs(row.profile))
+    if wants_variants:
+        row.variants_due = row.verified_at + datetime.timedelta(seconds=conf.get("TASK_LEASE"))
+    row.save(update_fields=["key", "status", "etag", "width", "height", "verified_at", "variants_due"])
     transaction.on_commit(lambda: upload_verified.send(Upload, instance=row))
+    if wants_variants:
+        # Enqueued once the row is committed, so a worker finds it; complete never waits for it.
+        transaction.on_commit(functools.partial(_enqueue_variants, row.pk))
+
+
+def _enqueue_variants(upload_id):
+    try:
+        tasks.enqueue_variants(upload_id)
+    except Exception:
+        # The queue is down: the upload stays verified, and its due time asks again later.
+        logger.exception("Could not enqueue the variants of upload %s; they are asked for again later.", upload_id)
+
+
+def ask_again(rows, *, now=None):
+    """Enqueue the variants of those ``rows`` whose ``variants_due`` has passed (a lost task).
+
+    Each is claimed with a conditional update first, so of two simultaneous callers one enqueues.
+    """
+    now = now or timezone.now()
+    lease = datetime.timedelta(seconds=conf.get("TASK_LEASE"))
+    asked = []
+    for row in rows:
+        if row.variants_due is None or row.variants_due > now:
+            continue
+        claimed = Upload.objects.filter(pk=row.pk, variants_due=row.variants_due).update(variants_due=now + lease)
+        if claimed:
+            row.variants_due = now + lease
+            _enqueue_variants(row.pk)
+            asked.append(row)
+    return asked
 
 
 def _keep_verified(key, etag):
@@ -170,8 +212,7 @@ def delete_upload(owner, upload_id):
     """
     row = discard(owner, upload_id)
     try:
-        with s3.deadline(conf.get("S3_DEADLINE")):
-            delete_objects([row.key])
+        delete_stored([row.key], [row.sha256])
     except StorageUnavailable:
         logger.warning("Upload %s is deleted; S3 did not answer, so the clean-up will delete %s.", row.pk, row.key)
         return False
@@ -193,6 +234,32 @@ def discard(owner, upload_id):
     return row
 
 
+def release_variants(sources):
+    """Delete the variants of ``sources`` (SHA-256s) that no verified upload has any more: their
+    rows first, then their objects (an object left by an S3 failure is the clean-up's)."""
+    sources = {source for source in sources if source}
+    if not sources:
+        return []
+    still = set(
+        Upload.objects.filter(sha256__in=sources, status=Upload.Status.UPLOADED).values_list("sha256", flat=True)
+    )
+    unused = Variant.objects.filter(source__in=sources - still)
+    doomed = list(unused.values_list("key", flat=True))
+    unused.delete()
+    if doomed:
+        location = s3.location()
+        for start in range(0, len(doomed), 1000):
+            s3.delete_many([key for key in doomed[start : start + 1000] if variants.made_here(key, location)])
+    return doomed
+
+
+def delete_stored(object_keys, sources):
+    """After rows are gone: delete their objects, and the variants no verified upload needs now."""
+    with s3.deadline(conf.get("S3_DEADLINE")):
+        delete_objects(object_keys)
+        release_variants(sources)
+
+
 def delete_objects(object_keys):
     """Delete the objects of these keys that this installation made; never any other.
 
@@ -211,16 +278,118 @@ def delete_objects(object_keys):
         s3.delete_many(ours[start : start + 1000])
 
 
-def view_url(row):
-    """A short-lived GET URL for a verified upload, or None before it is verified."""
+def view_url(row, variant=None):
+    """A short-lived GET URL for a verified upload, or for its made variant ``variant``; None
+    before it is verified or made. Who may see it is the caller's question (``visible_url``)."""
     if row.status != Upload.Status.UPLOADED:
         return None
+    stem = row.key.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    if variant is not None:
+        made = row.variant(variant)
+        if made is None:
+            return None
+        extension = made.key.rsplit(".", 1)[-1]
+        return s3.presign_get(
+            made.key,
+            content_type=made.content_type,
+            filename=f"{stem}-{variant}.{extension}",
+            expires=conf.get("VIEW_EXPIRES"),
+        )
     return s3.presign_get(
         row.key,
         content_type=row.content_type,
         filename=row.key.rsplit("/", 1)[-1],
         expires=conf.get("VIEW_EXPIRES"),
     )
+
+
+def visible_url(row, viewer, variant=None):
+    """``view_url`` for a viewer allowed to see the upload (``publishing.may_view``); None otherwise."""
+    if row is None or not publishing.may_view(row, viewer):
+        return None
+    return view_url(row, variant)
+
+
+def thumbnail_url(row, viewer=None):
+    """The URL of the upload's smallest variant, for a thumbnail; None until it is made (the page
+    shows a placeholder), and never the original. ``viewer=None``: the caller has checked."""
+    name = variants.thumbnail_name(row.profile)
+    if name is None or (viewer is not None and not publishing.may_view(row, viewer)):
+        return None
+    return view_url(row, name)
+
+
+def variants_json(row):
+    """``{name: {url, width, height, size}}`` of the variants made so far."""
+    return {
+        name: {"url": view_url(row, name), "width": made.width, "height": made.height, "size": made.size}
+        for name, made in row.made_variants.items()
+    } if row.status == Upload.Status.UPLOADED else {}
+
+
+def decide(upload_id, reviewer, verdict, *, reason="", note=""):
+    """Approve or reject an upload (``verdict``), record the decision and send ``upload_reviewed``.
+
+    A rejection needs a reason: a code of ``REJECTION_REASONS``, or a note, or both. Raises
+    ``NotFound``, ``NotReviewable`` (not verified) or ``ReasonNeeded``.
+    """
+    codes = [code for code, _text in conf.get("REJECTION_REASONS")]
+    note = note.strip()
+    if reason and reason not in codes:
+        raise ReasonNeeded(field="reason")
+    if verdict == Upload.Review.REJECTED and not (reason or note):
+        raise ReasonNeeded(field="reason")
+    with transaction.atomic():
+        row = Upload.objects.select_for_update().filter(pk=upload_id).first()
+        if row is None:
+            raise NotFound()
+        if row.status != Upload.Status.UPLOADED:
+            raise NotReviewable()
+        decision = Decision.objects.create(
+            upload=row, reviewer=reviewer, before=row.review, after=verdict, reason=reason, note=note
+        )
+        row.review = verdict
+        row.save(update_fields=["review"])
+        transaction.on_commit(lambda: upload_reviewed.send(Upload, instance=row, decision=decision))
+    return decision
+
+
+def reason_text(decision):
+    """What a decision's reason says to people: the project's text for its code, and the note."""
+    texts = dict(conf.get("REJECTION_REASONS"))
+    parts = [str(texts.get(decision.reason, decision.reason)) if decision.reason else "", decision.note]
+    return " ".join(part for part in parts if part)
+
+
+def latest_decisions(rows, *, rejected_only=False):
+    """``{upload id: latest Decision}`` for ``rows``, in one query (none when no row qualifies)."""
+    latest = {}
+    ids = [row.pk for row in rows if not rejected_only or row.review == Upload.Review.REJECTED]
+    if not ids:
+        return latest
+    for decision in Decision.objects.filter(upload__in=ids).order_by("upload", "-decided_at", "-pk"):
+        latest.setdefault(decision.upload_id, decision)
+    return latest
+
+
+def library(owner, state=None):
+    """The owner's images as their library shows them, newest first: verified and failed ones,
+    without the leftovers of forms never saved (an unattached upload of a profile that discards
+    unattached ones); ``state`` one of ``publishing.STATES`` narrows it."""
+    rows = Upload.objects.filter(owner=owner, status__in=[Upload.Status.UPLOADED, Upload.Status.FAILED])
+    if state is not None:
+        rows = rows.filter(publishing.state_q(state))
+    discarding = [name for name in conf.profiles() if conf.get("DISCARD_UNATTACHED", name) is not None]
+    if discarding:
+        rows = rows.exclude(Q(profile__in=discarding) & ~fields.attached_q())
+    return rows.with_variants().order_by("-created_at", "pk")
+
+
+def ready(rows):
+    """``rows`` with their variants fetched; those whose variant task was lost are asked for again."""
+    rows = list(rows)
+    ask_again(rows)
+    return rows
 
 
 def listed(owner):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
-from uploads import conf, limits, services, verify
+from uploads import conf, limits, publishing, services, verify
 from uploads.errors import (
     BodyTooLarge,
     CrossSite,
@@ -181,12 +181,13 @@ def upload_detail(request, upload_id):
             },
             status=HTTPStatus.ACCEPTED,
         )
-    return JsonResponse(upload_json(services.owned(request.user, upload_id)))
+    return JsonResponse(_page_json([services.owned(request.user, upload_id)])[0])
 
 
 @api_view("POST")
 def upload_complete(request, upload_id):
     return JsonResponse(upload_json(services.complete_upload(request.user, upload_id)))
+
 
 
 @csrf_exempt
@@ -217,7 +218,7 @@ def _create(request):
 
 
 def _list(request):
-    rows = services.listed(request.user)
+    rows = services.listed(request.user).with_variants()
     paginator = Paginator(rows, conf.get("PAGE_SIZE"))
     try:
         page = paginator.page(request.GET.get("page", 1))
@@ -235,9 +236,15 @@ def _list(request):
             "pages": paginator.num_pages,
             "next": link(page.next_page_number()) if page.has_next() else None,
             "previous": link(page.previous_page_number()) if page.has_previous() else None,
-            "results": [upload_json(row) for row in page],
+            "results": _page_json(page.object_list),
         }
     )
+
+
+def _page_json(rows):
+    rows = services.ready(list(rows))
+    decisions = services.latest_decisions(rows, rejected_only=True)
+    return [upload_json(row, decisions.get(row.pk)) for row in rows]
 
 
 def _json_body(request):
@@ -303,7 +310,8 @@ def _iso(moment):
     return moment.isoformat() if moment else None
 
 
-def upload_json(row):
+def upload_json(row, decision=None):
+    """An upload as the API shows it to its owner; ``decision`` its latest review decision, if any."""
     return {
         "id": str(row.pk),
         "status": row.status,
@@ -319,6 +327,11 @@ def upload_json(row):
         "url": services.view_url(row),
         "failure_reason": row.failure_reason,
         "review": row.review,
+        "review_reason": services.reason_text(decision) if decision and row.review == "rejected" else "",
+        # awaiting_review, published, rejected, failed, pending, expired
+        "state": publishing.state(row),
+        # The variants made so far ({name: {url, width, height, size}}); the others come later.
+        "variants": services.variants_json(row),
         "created_at": _iso(row.created_at),
         "verified_at": _iso(row.verified_at),
     }

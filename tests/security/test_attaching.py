@@ -7,8 +7,10 @@ uploads). An attack is refused when the reply says no, nothing changed in the da
 page that comes back carries none of the prize: no file name, no key, no id, no signed URL.
 """
 
+import base64
 import contextlib
 import datetime
+import hashlib
 import itertools
 import re
 import threading
@@ -24,8 +26,9 @@ from django.utils import timezone
 
 from project.catalog.models import Product, SellerProfile, Variant
 from tests.conftest import ApiClient
-from uploads import fields, keys
+from uploads import fields, keys, variants
 from uploads.models import Upload
+from uploads.models import Variant as ImageVariant
 
 pytestmark = pytest.mark.django_db
 
@@ -622,9 +625,13 @@ class TestAnAttachedUploadStaysWhereItIs:
 
 
 class TestWhatAReRenderedFormShows:
-    def test_the_create_form_shows_her_own_images_and_not_the_posted_foreign_one(self, alice, mallory, upload_of):
+    def test_the_create_form_shows_her_own_images_and_not_the_posted_foreign_one(
+        self, alice, mallory, upload_of, card_variants
+    ):
         prize = upload_of(alice)
+        with_card(prize)
         own = upload_of(mallory, filename="mine.jpg")
+        with_card(own)
 
         reply = create(logged_in(mallory), [own, prize])
 
@@ -634,9 +641,13 @@ class TestWhatAReRenderedFormShows:
         assert page.count(SIGNED) == 1
         assert leaks(page, prize) == []
 
-    def test_the_edit_form_shows_the_products_images_and_not_the_posted_foreign_one(self, alice, mallory, upload_of):
+    def test_the_edit_form_shows_the_products_images_and_not_the_posted_foreign_one(
+        self, alice, mallory, upload_of, card_variants
+    ):
         prize = upload_of(alice)
         held = [upload_of(mallory, filename="held-1.jpg"), upload_of(mallory, filename="held-2.jpg")]
+        for row in [prize, *held]:
+            with_card(row)
         product = product_of(mallory, held)
 
         reply = edit(logged_in(mallory), product, [held[1], prize, held[0]], price="-1")
@@ -684,10 +695,12 @@ class TestWhatAReRenderedFormShows:
 
         assert leaks(page, prize) == []
 
-    def test_her_own_image_of_another_status_or_profile_is_not_shown_as_uploaded(self, mallory, upload_of):
+    def test_her_own_image_of_another_status_or_profile_is_not_shown_as_uploaded(self, mallory, upload_of, card_variants):
         pending = upload_of(mallory, status="pending", filename="pending.jpg")
         avatar = upload_of(mallory, profile="avatar", filename="avatar.jpg")
         good = upload_of(mallory, filename="good.jpg")
+        for row in (pending, good):
+            with_card(row)
 
         page = create(logged_in(mallory), [pending, avatar, good]).content.decode()
 
@@ -697,9 +710,34 @@ class TestWhatAReRenderedFormShows:
         assert 'data-upload-id="%s"' % avatar.pk not in page
 
 
+@pytest.fixture
+def card_variants(settings):
+    """Product images with one variant, ``card``, which the product page shows (never the original)."""
+    product_image = {**PROFILES["product_image"], "VARIANTS": {"card": {"size": 800}}}
+    settings.UPLOADS = {"PROFILES": {**PROFILES, "product_image": product_image}}
+
+
+def with_card(row):
+    """``row`` as the variant task leaves it: a digest, and its card made."""
+    row.sha256 = base64.b64encode(hashlib.sha256(row.key.encode()).digest()).decode()
+    row.save(update_fields=["sha256"])
+    spec = variants.specs(row.profile)["card"]
+    made = ImageVariant.objects.create(
+        source=row.sha256, spec=spec.fingerprint(), key=variants.key(row.sha256, spec),
+        content_type="image/webp", width=800, height=800, size=50_000,
+    )
+    return made.key
+
+
+def signed_urls(page):
+    """The distinct signed URLs in a page (an image and its link may share one)."""
+    return set(re.findall(r'"(https?://[^"]*X-Amz-Signature=[^"]*)"', page))
+
+
 class TestTheProductPage:
-    def test_another_seller_sees_the_products_images_and_nothing_unattached(self, alice, mallory, upload_of):
+    def test_another_seller_sees_the_products_images_and_nothing_unattached(self, alice, mallory, upload_of, card_variants):
         shown = [upload_of(alice), upload_of(alice)]
+        cards = [with_card(row) for row in shown]
         product = product_of(alice, shown)
         loose = upload_of(alice)
         elsewhere = upload_of(alice)
@@ -707,8 +745,9 @@ class TestTheProductPage:
 
         page = logged_in(mallory).get(product.get_absolute_url()).content.decode()
 
-        assert page.count(SIGNED) == 2
-        assert all(row.key in page for row in shown)
+        assert len(signed_urls(page)) == 2
+        assert all(card in page for card in cards)
+        assert not any(row.key in page for row in shown)  # a variant, never the original
         assert leaks(page, loose) == []
         assert 'href="%s"' % reverse("catalog:edit", args=[product.pk]) not in page
 
@@ -776,14 +815,17 @@ class TestStatusTricks:
         assert without.status_code == 302
         assert list(product.images.all()) == [kept]
 
-    def test_the_product_page_signs_no_url_for_an_attached_image_that_is_no_longer_uploaded(self, alice, upload_of):
+    def test_the_product_page_signs_no_url_for_an_attached_image_that_is_no_longer_uploaded(
+        self, alice, upload_of, card_variants
+    ):
         kept, lost = upload_of(alice), upload_of(alice)
+        with_card(kept), with_card(lost)
         product = product_of(alice, [kept, lost])
         Upload.objects.filter(pk=lost.pk).update(status=Upload.Status.DELETED)
 
         page = logged_in(alice).get(product.get_absolute_url()).content.decode()
 
-        assert page.count(SIGNED) == 1
+        assert len(signed_urls(page)) == 1
         assert lost.key not in page
 
 

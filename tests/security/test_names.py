@@ -102,7 +102,7 @@ MARKUP = '"><script>alert(1)</script><img src=x onerror=alert(2)>.jpg'
 ESCAPED = "&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;.jpg"
 
 
-@pytest.mark.parametrize("page", ["", "{id}/change/", "{id}/delete/", "?q=script"])
+@pytest.mark.parametrize("page", ["?state=all", "{id}/change/", "{id}/delete/", "?state=all&q=script"])
 def test_the_admin_shows_a_name_with_markup_escaped(api, s3, staff, page):
     upload = verified(api, JPEG, "image/jpeg", MARKUP)
 

@@ -57,16 +57,26 @@ def summary(done, dry_run, heading):
         return (
             f"{heading} (dry run, nothing changed): would verify {done[cleanup.VERIFY, '']}, "
             f"expire {done[cleanup.EXPIRE, '']}, discard {done[cleanup.DISCARD, '']} unattached, "
-            f"delete {objects(done[cleanup.DELETE, ''])}." + kept(done)
+            f"delete {objects(done[cleanup.DELETE, ''])}." + variant_work(done, dry_run) + kept(done)
         )
     line = (
         f"{heading}: {done[cleanup.VERIFY, cleanup.UPLOADED]} verified, {done[cleanup.VERIFY, cleanup.FAILED]} failed, "
         f"{done[cleanup.EXPIRE, '']} expired, {done[cleanup.DISCARD, '']} unattached discarded, "
-        f"{objects(done[cleanup.DELETE, ''])} deleted."
+        f"{objects(done[cleanup.DELETE, ''])} deleted." + variant_work(done, dry_run)
     )
     left = done[cleanup.VERIFY, cleanup.LEFT_PENDING] + done[cleanup.DELETE, cleanup.NOT_DELETED]
     line = f"{line} {left} left for the next run." if left else line
     return line + kept(done)
+
+
+def variant_work(done, dry_run):
+    """The variants' share of the summary, said only when there was some."""
+    released, asked = done[cleanup.RELEASE, ""], done[cleanup.ASK_AGAIN, ""]
+    if not (released or asked):
+        return ""
+    if dry_run:
+        return f" Would release {released} unused variants and ask again for {asked} lost variant tasks."
+    return f" Released {released} unused variants; asked again for {asked} lost variant tasks."
 
 
 def kept(done):

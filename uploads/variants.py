@@ -1,0 +1,61 @@
+"""The variants a profile names, as ``imaging.Spec``s, and where their objects live. No I/O.
+
+A variant's key is derived from its source's SHA-256 and its spec's fingerprint, under the default
+profile's root: ``<location>/<prefix>/<installation>/variants/<sha256 hex>/<fingerprint><ext>``.
+Equal bytes uploaded twice, by anyone, with equal specs, share one object and one ``Variant`` row.
+"""
+
+import base64
+import re
+
+from uploads import conf, imaging, keys
+
+FOLDER = "variants"
+FITS = ("inside", "crop")
+FORMATS = ("webp", "avif", "jpeg")
+DEFAULT_FIT, DEFAULT_FORMAT, DEFAULT_QUALITY = "inside", "webp", 80
+
+
+def spec_of(options):
+    """The ``imaging.Spec`` of one entry of a profile's ``VARIANTS`` (checked by the system checks)."""
+    size = options["size"]
+    box = (size, size) if isinstance(size, int) else tuple(size)
+    return imaging.Spec(
+        size=box,
+        fit=options.get("fit", DEFAULT_FIT),
+        format=options.get("format", DEFAULT_FORMAT),
+        quality=options.get("quality", DEFAULT_QUALITY),
+    )
+
+
+def specs(profile):
+    """``{name: Spec}`` of a profile's variants, largest first."""
+    named = {name: spec_of(options) for name, options in (conf.get("VARIANTS", profile) or {}).items()}
+    return dict(sorted(named.items(), key=lambda item: -item[1].size[0] * item[1].size[1]))
+
+
+def thumbnail_name(profile):
+    """The variant a thumbnail shows: the profile's smallest, or None when it names none."""
+    names = list(specs(profile))
+    return names[-1] if names else None
+
+
+def hex_digest(sha256):
+    """The hex form of a base64 SHA-256, for a key (base64 has '/' and '+')."""
+    return base64.b64decode(sha256).hex()
+
+
+def key(sha256, spec, location=""):
+    return f"{keys.root(conf.DEFAULT_PROFILE, location)}{FOLDER}/{hex_digest(sha256)}/{spec.fingerprint()}{spec.extension}"
+
+
+_VARIANT_PART = re.compile(rf"{FOLDER}/[0-9a-f]{{64}}/[0-9a-f]{{16}}(?:\.webp|\.avif|\.jpg)")
+
+
+def made_here(object_key, location=""):
+    """Whether ``object_key`` is a variant key of this installation, in the exact shape ``key`` builds."""
+    for installation in keys.installation_ids():
+        start = keys.root(conf.DEFAULT_PROFILE, location, installation)
+        if object_key.startswith(start) and _VARIANT_PART.fullmatch(object_key[len(start) :]):
+            return True
+    return False
