@@ -1,13 +1,16 @@
 """Database queries per API call and in the admin changelist: fixed numbers that do not grow with rows."""
 
+import base64
+import hashlib
+
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import post_to_s3
 from tests.images import image_bytes
-from uploads import fields, keys
-from uploads.models import Upload
+from uploads import fields, keys, variants
+from uploads.models import Upload, Variant
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +26,7 @@ def many_uploads(owner, count):
             status="uploaded",
             width=10,
             height=10,
+            sha256=base64.b64encode(hashlib.sha256(str(n).encode()).digest()).decode(),
             expires_at=timezone.now(),
         )
         for n in range(count)
@@ -51,13 +55,36 @@ def test_each_api_call_makes_a_fixed_number_of_queries(api, seller, s3, rows, dj
         assert api.delete(path).status_code == 200
 
 
+@pytest.mark.parametrize("view", ["table", "grid"])
 @pytest.mark.parametrize("rows", [10, 10_000])
 def test_the_admin_changelist_makes_the_same_number_of_queries_for_10_and_10000_uploads(
-    seller, make_user, rows, django_assert_num_queries
+    seller, make_user, settings, rows, view, django_assert_num_queries
 ):
+    # Every row awaits review (the list's default) and has a digest; every other one has its thumbnail.
+    settings.UPLOADS = {"VARIANTS": {"thumb": {"size": 320}}, "REVIEW": "before_publish"}
     many_uploads(seller, rows)
+    spec = variants.specs("default")["thumb"]
+    made = Upload.objects.order_by("-created_at", "-pk").values_list("sha256", flat=True)[:rows:2]  # as the list
+    Variant.objects.bulk_create(
+        Variant(
+            source=sha256,
+            spec=spec.fingerprint(),
+            key=variants.key(sha256, spec),
+            content_type="image/webp",
+            width=10,
+            height=10,
+            size=100,
+        )
+        for sha256 in made
+    )
     staff = Client()
     staff.force_login(make_user("reviewer", is_staff=True, is_superuser=True))
 
-    with django_assert_num_queries(9):  # session, user, counts, page, the type and profile filters' choices
-        assert staff.get("/admin/uploads/upload/").status_code == 200
+    # session, user, count, full count, page, the page's variants, the date hierarchy's range and
+    # dates, the type and profile filters' choices
+    with django_assert_num_queries(10):
+        response = staff.get("/admin/uploads/upload/", {"view": view} if view == "grid" else {})
+    assert response.status_code == 200
+    page = min(rows, 100)
+    assert response.content.decode().count("/variants/") == page // 2
+    assert response.content.decode().count("uploads-placeholder") == page // 2
