@@ -6,8 +6,9 @@ import uuid
 from django import forms
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.translation import gettext
 
-from uploads import conf, services, verify
+from uploads import conf, publishing, services, variants, verify
 from uploads.middleware import peek_user
 from uploads.models import Upload
 from uploads.selection import Selection, ids_of
@@ -89,25 +90,62 @@ class UploadWidget(forms.Widget):
                 "max_count": self.max_count,
                 "first_badge": self.first_badge if self.multiple else None,
                 "uploads": shown,
-                "ids": ",".join(str(row.pk) for row, _url in shown),
+                "ids": ",".join(str(shown_row["upload"].pk) for shown_row in shown),
             }
         )
         return context
 
     def _shown(self, selection):
-        """The chosen uploads this viewer may see: their own verified ones, and those already attached.
+        """The chosen uploads this viewer may see, each with its thumbnail and review note: their
+        own verified ones, and those already attached.
 
         A submitted form comes back with whatever ids were posted; anyone else's upload must not
-        come back as a picture (or a viewing URL) just because its id was sent.
+        come back as a picture (or a viewing URL) just because its id was sent. The thumbnail is
+        a variant or nothing (the template shows a placeholder), never the original.
         """
         ids = selection.uuids()
         if not ids:
             return []
         user = peek_user()
-        rows = Upload.objects.filter(pk__in=ids, status=Upload.Status.UPLOADED, profile=self.profile).in_bulk()
+        chosen = Upload.objects.filter(pk__in=ids, status=Upload.Status.UPLOADED, profile=self.profile)
+        rows = chosen.with_variants().in_bulk()
         visible = [
             rows[pk]
             for pk in ids
             if pk in rows and (pk in selection.attached or (user is not None and rows[pk].owner_id == user.pk))
         ]
-        return [(row, services.view_url(row)) for row in visible]
+        rejections = services.latest_decisions(visible, rejected_only=True)
+        return [_row(row, user, rejections.get(row.pk)) for row in visible]
+
+
+def _row(upload, viewer, rejection):
+    """One row's upload, thumbnail URL (or None, for the placeholder), review state and note."""
+    # Shown to the viewer only as publishing allows: a rejected image to its owner and staff alone.
+    visible = publishing.may_view(upload, viewer)
+    state = publishing.state(upload)
+    return {
+        "upload": upload,
+        "thumbnail": services.thumbnail_url(upload) if visible else None,
+        "preview_coming": visible and _preview_coming(upload),
+        "state": state,
+        "review": review_note(upload, state, rejection),
+    }
+
+
+def _preview_coming(row):
+    """Whether a row without a thumbnail will have one: its profile names variants and their task
+    has not finished. A task that finished without it found bytes that do not render."""
+    return variants.thumbnail_name(row.profile) is not None and row.variants_due is not None
+
+
+def review_note(row, state, rejection=None):
+    """What the seller's form says of a reviewed upload in ``state`` (``publishing.state``), or "":
+    awaiting review, approved, or rejected with the reason of ``rejection`` (its latest decision)."""
+    if state == publishing.REJECTED:
+        reason = services.reason_text(rejection) if rejection else ""
+        return gettext("Rejected: %(reason)s") % {"reason": reason} if reason else gettext("Rejected")
+    if state == publishing.AWAITING_REVIEW:
+        return gettext("Awaiting review")
+    if row.review == Upload.Review.APPROVED:
+        return gettext("Approved")
+    return ""

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -95,12 +96,16 @@ def test_a_file_that_is_not_really_an_image_is_refused_after_upload(seller_page,
         "The file is not a PNG image: its contents show it is not an image we accept."
     )
     steps.shot("refused")
+    expect(row.get_by_role("img")).to_have_count(0)  # nothing to preview: the placeholder stands in
+    expect(row.locator(".uploader__placeholder")).to_have_count(1)
     upload = Upload.objects.get()
     assert upload.status == "failed"
     assert s3.list_objects_v2(Bucket="test-uploads", Prefix=upload.key).get("KeyCount", 0) == 0
 
 
-def test_staff_see_the_uploads_in_the_admin(page, steps, make_user, s3, tmp_path):
+def test_staff_see_the_uploads_in_the_admin(page, steps, make_user, s3, tmp_path, settings, run_tasks):
+    # Reviewed uploads with a thumbnail variant: the list opens on those awaiting review.
+    settings.UPLOADS = {"VARIANTS": {"thumb": {"size": 160}}, "REVIEW": "before_publish"}
     make_user("maria")
     make_user("ada", is_staff=True, is_superuser=True)
     log_in(page, "maria", "pw-maria")
@@ -119,9 +124,85 @@ def test_staff_see_the_uploads_in_the_admin(page, steps, make_user, s3, tmp_path
     expect(row).to_contain_text("maria")
     expect(row).to_contain_text("Uploaded")
     expect(row).to_contain_text("320 × 240")
-    expect(row.get_by_role("img", name="lamp.jpg")).to_be_visible()
-    assert row.get_by_role("img", name="lamp.jpg").evaluate("img => img.naturalWidth") == 320
+    thumbnail = row.get_by_role("img", name="lamp.jpg")
+    expect(thumbnail).to_be_visible()
+    # The thumbnail is the 160-px variant, never the 320-px original.
+    assert thumbnail.evaluate("img => img.naturalWidth") == 160
+    assert "/variants/" in thumbnail.get_attribute("src")
     steps.shot("admin-changelist")
+
+
+def remember_thumbnails(page):
+    """Keep, in the page, each file's thumbnail when its row appears and the original's URL once verified."""
+    page.evaluate(
+        """() => {
+          window.firstThumbnail = {}
+          window.originalUrl = {}
+          document.addEventListener("uploads:added", (event) => {
+            const row = [...document.querySelectorAll("[data-uploader-list] li")].at(-1)
+            window.firstThumbnail[event.detail.file.name] = row.querySelector("img")?.src ?? null
+          })
+          document.addEventListener("uploads:verified", (event) => {
+            window.originalUrl[event.detail.file.name] = event.detail.upload.url
+          })
+        }"""
+    )
+
+
+def loads(page, url):
+    return page.evaluate("(url) => fetch(url).then(() => true, () => false)", url)
+
+
+def test_a_chosen_file_shows_at_once_as_a_local_preview_and_never_as_the_original(seller_page, steps, tmp_path, s3):
+    page = seller_page
+    remember_thumbnails(page)
+    path = tmp_path / "boot.jpg"
+    path.write_bytes(image_bytes("image/jpeg", 300, 200))
+    held = []
+    page.route("**/test-uploads", lambda route: held.append(route), times=1)  # S3 answers when we let it
+
+    page.get_by_label("Choose images").set_input_files(path)
+
+    row = page.get_by_role("list", name="Uploads").get_by_role("listitem").filter(has_text="boot.jpg")
+    assert wait_for(lambda: len(held), 1, page)
+    expect(row.get_by_role("status")).to_contain_text("Uploading")
+    thumbnail = row.get_by_role("img", name="boot.jpg")
+    expect(thumbnail).to_have_attribute("src", re.compile(r"^blob:"))
+    expect(thumbnail).to_have_js_property("naturalWidth", 300)
+    steps.shot("preview-while-uploading")
+
+    held[0].continue_()
+    expect(row.get_by_role("status")).to_have_text("Uploaded")
+
+    # No variants configured: the preview stays, and the original's URL is never shown.
+    preview = page.evaluate("window.firstThumbnail['boot.jpg']")
+    assert preview.startswith("blob:")
+    expect(thumbnail).to_have_attribute("src", preview)
+    original = page.evaluate("window.originalUrl['boot.jpg']")
+    assert "X-Amz-Signature=" in original
+    assert page.locator(f'img[src="{original}"]').count() == 0
+    steps.shot("uploaded-with-preview")
+
+
+def test_the_preview_gives_way_to_the_smallest_variant_once_made(seller_page, steps, tmp_path, s3, run_tasks, settings):
+    settings.UPLOADS = {"VARIANTS": {"thumb": {"size": 96}, "card": {"size": 400}}}
+    page = seller_page
+    remember_thumbnails(page)
+    path = tmp_path / "kettle.jpg"
+    path.write_bytes(image_bytes("image/jpeg", 1200, 900, noise=True))
+
+    page.get_by_label("Choose images").set_input_files(path)
+
+    row = page.get_by_role("list", name="Uploads").get_by_role("listitem").filter(has_text="kettle.jpg")
+    expect(row.get_by_role("status")).to_have_text("Uploaded", timeout=30_000)
+    thumbnail = row.get_by_role("img", name="kettle.jpg")
+    expect(thumbnail).to_have_attribute("src", re.compile(r"/variants/[0-9a-f]{64}/[0-9a-f]{16}\.webp\?"))
+    expect(thumbnail).to_have_js_property("naturalWidth", 96)
+    steps.shot("variant-thumbnail")
+    preview = page.evaluate("window.firstThumbnail['kettle.jpg']")
+    assert preview.startswith("blob:")
+    assert not loads(page, preview), "the local preview was released once the variant took its place"
+    assert thumbnail.get_attribute("src") != page.evaluate("window.originalUrl['kettle.jpg']")
 
 
 def test_a_dropped_connection_to_s3_is_retried_by_itself_and_says_so(seller_page, steps, tmp_path, s3):

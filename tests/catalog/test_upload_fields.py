@@ -1,6 +1,8 @@
 """UploadsField / UploadField in a ModelForm: what a form accepts, keeps, orders and refuses."""
 
+import base64
 import copy
+import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -8,12 +10,16 @@ from django.core import serializers
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch, RestrictedError
+from django.utils import timezone
 
 from project.catalog.forms import ProductForm, SellerProfileForm
 from project.catalog.models import Product, SellerProfile, Variant
+from tests.catalog.conftest import DEMO_PROFILES
+from uploads import variants
 from uploads.fields import UploadField, UploadsField
 from uploads.middleware import current_user, submitted_by
 from uploads.models import Upload
+from uploads.models import Variant as ImageVariant
 
 pytestmark = pytest.mark.django_db
 
@@ -211,8 +217,16 @@ class TestEditingSomeoneElsesProduct:
 
 
 class TestRenderingAfterAnError:
-    def test_the_chosen_images_come_back_in_order_with_viewing_urls(self, seller, make_upload):
-        first, second = make_upload(seller, filename="front.jpg"), make_upload(seller, filename="back.jpg")
+    def test_the_chosen_images_come_back_in_order_with_thumbnails_not_originals(self, seller, make_upload, settings):
+        images = {**DEMO_PROFILES["product_image"], "VARIANTS": {"thumb": {"size": 320}}}
+        settings.UPLOADS = {"PROFILES": {**DEMO_PROFILES, "product_image": images}}
+        first = make_upload(seller, filename="front.jpg", sha256=base64.b64encode(b"f" * 32).decode())
+        second = make_upload(seller, filename="back.jpg", variants_due=timezone.now())
+        spec = variants.specs("product_image")["thumb"]
+        thumb = ImageVariant.objects.create(
+            source=first.sha256, spec=spec.fingerprint(), key=variants.key(first.sha256, spec),
+            content_type="image/webp", width=320, height=240, size=9_000,
+        )
         form = product_form(seller, [second, first], title="")
         assert "title" in form.errors
 
@@ -220,8 +234,10 @@ class TestRenderingAfterAnError:
             html = str(form["images"])
 
         assert f'value="{second.pk},{first.pk}"' in html
-        assert html.index("back.jpg") < html.index("front.jpg")
-        assert html.count("X-Amz-Signature=") == 2
+        # back.jpg's thumbnail is on its way; front.jpg's is made.
+        assert html.index("Preparing preview…") < html.index("back.jpg") < html.index(thumb.key) < html.index("front.jpg")
+        assert re.findall(r'src="[^"?]*/test-uploads/([^"?]+)\?', html) == [thumb.key]
+        assert first.key not in html and second.key not in html
 
     def test_someone_elses_posted_id_is_not_shown(self, seller, make_user, make_upload):
         theirs = make_upload(make_user(), filename="private.jpg")

@@ -24,9 +24,11 @@ import {
   renamePrefixed,
   readCookie,
   retryRefusedMessage,
+  reviewNote,
   s3ErrorMessage,
   serializeIds,
   sha256Base64,
+  thumbnailSource,
   toBase64,
   typeNames,
   waitMessage,
@@ -773,5 +775,69 @@ describe("renamePrefixed", () => {
 
   test("leaves other references alone", () => {
     assert.equal(renamePrefixed("shared-note id_x_hint", "id_variants-3-image"), "shared-note id_x_hint")
+  })
+})
+
+describe("thumbnailSource", () => {
+  const original = "https://s3.example/bucket/uploads/ab/photo.jpg?X-Amz-Signature=original"
+  const preview = "blob:https://shop.example/4f1c2a"
+  const thumb = { url: "https://s3.example/bucket/variants/ab/thumb.webp?sig=t", width: 320, height: 240, size: 9000 }
+  const card = { url: "https://s3.example/bucket/variants/ab/card.webp?sig=c", width: 800, height: 600, size: 41000 }
+
+  test("the smallest variant the server made, whatever its name or place in the reply", () => {
+    assert.equal(thumbnailSource({ url: original, variants: { card, thumb } }, preview), thumb.url)
+    assert.equal(thumbnailSource({ url: original, variants: { small: thumb, large: card } }, preview), thumb.url)
+  })
+
+  test("a larger variant while the smallest is still being made", () => {
+    assert.equal(thumbnailSource({ url: original, variants: { card } }, preview), card.url)
+  })
+
+  test("before any variant is made, the local preview of the chosen file", () => {
+    assert.equal(thumbnailSource({ url: original, variants: {} }, preview), preview)
+    assert.equal(thumbnailSource({ url: original }, preview), preview)
+  })
+
+  test("neither a variant nor a preview: null, for the placeholder, never the original", () => {
+    assert.equal(thumbnailSource({ url: original, variants: {} }, null), null)
+    assert.equal(thumbnailSource({ url: original }), null)
+    assert.equal(thumbnailSource(null), null)
+  })
+
+  test("a variant without a URL is passed over; one without dimensions is a last resort", () => {
+    const unsized = { url: "https://s3.example/bucket/variants/ab/odd.webp" }
+    assert.equal(thumbnailSource({ variants: { thumb: { ...thumb, url: "" }, card } }, preview), card.url)
+    assert.equal(thumbnailSource({ variants: { odd: unsized, card } }), card.url)
+    assert.equal(thumbnailSource({ variants: { odd: unsized } }), unsized.url)
+  })
+})
+
+describe("reviewNote", () => {
+  afterEach(() => {
+    delete globalThis.django
+  })
+
+  test("a rejected upload says so with the reviewer's reason", () => {
+    const upload = { state: "rejected", review: "rejected", review_reason: "The image seems to belong to someone else." }
+    assert.equal(reviewNote(upload), "Rejected: The image seems to belong to someone else.")
+  })
+
+  test("a rejected upload without a reason still says it is rejected", () => {
+    assert.equal(reviewNote({ state: "rejected", review: "rejected", review_reason: " " }), "Rejected")
+  })
+
+  test("an upload awaiting review says so; an approved one says that", () => {
+    assert.equal(reviewNote({ state: "awaiting_review", review: "unreviewed", review_reason: "" }), "Awaiting review")
+    assert.equal(reviewNote({ state: "published", review: "approved", review_reason: "" }), "Approved")
+  })
+
+  test("an upload nobody reviews says nothing", () => {
+    assert.equal(reviewNote({ state: "published", review: "unreviewed", review_reason: "" }), "")
+    assert.equal(reviewNote({}), "")
+  })
+
+  test("with the catalogue, the note is translated", () => {
+    installCatalogue({ "Rejected: %(reason)s": "Abgelehnt: %(reason)s" })
+    assert.equal(reviewNote({ state: "rejected", review_reason: "Zu dunkel." }), "Abgelehnt: Zu dunkel.")
   })
 })

@@ -4,7 +4,7 @@ from django import template
 from django.core.exceptions import ImproperlyConfigured
 from django.middleware.csrf import get_token
 
-from uploads import conf, services, verify
+from uploads import conf, publishing, services, variants, verify
 from uploads.models import Upload
 from uploads.widgets import uploader_context
 
@@ -32,17 +32,55 @@ def uploader(context, profile=conf.DEFAULT_PROFILE):
     }
 
 
-@register.simple_tag
-def upload_url(upload):
-    """A short-lived viewing URL for a verified upload; empty for anything else."""
+@register.simple_tag(takes_context=True)
+def upload_url(context, upload, variant=None):
+    """A short-lived viewing URL: ``{% upload_url image %}`` for the original, ``{% upload_url
+    image "card" %}`` for its variant ``card``. Empty when nothing may be shown: not verified, the
+    variant not made yet, or not for this viewer (``publishing.may_view``: a rejected image only
+    to its owner and staff). The viewer is the context's ``request.user``; without a request, an
+    anonymous visitor. A variant name the upload's profile does not define is an error.
+    """
     if upload is None or upload == "":
         return ""
+    _check_upload("upload_url", upload)
+    if variant is not None:
+        _check_variant("upload_url", upload, variant)
+    return services.visible_url(upload, _viewer(context), variant) or ""
+
+
+@register.simple_tag(takes_context=True)
+def upload_thumbnail(context, upload):
+    """The URL of the upload's thumbnail (its profile's smallest variant), as ``{% upload_url %}``
+    decides who sees it; empty until that variant is made, and never the original: show a
+    placeholder for an empty one."""
+    if upload is None or upload == "":
+        return ""
+    _check_upload("upload_thumbnail", upload)
+    if not publishing.may_view(upload, _viewer(context)):
+        return ""
+    return services.thumbnail_url(upload) or ""
+
+
+def _viewer(context):
+    return getattr(context.get("request"), "user", None)
+
+
+def _check_upload(tag, upload):
     if not isinstance(upload, Upload):
         raise template.TemplateSyntaxError(
-            f"{{% upload_url %}} takes an Upload (an UploadField's value, or one of an UploadsField's), "
+            f"{{% {tag} %}} takes an Upload (an UploadField's value, or one of an UploadsField's), "
             f"not {type(upload).__name__} {upload!r}."
         )
-    return services.view_url(upload) or ""
+
+
+def _check_variant(tag, upload, variant):
+    names = list(variants.specs(upload.profile))
+    if variant in names:
+        return
+    known = f"its variants are {', '.join(names)}" if names else "it has no VARIANTS"
+    raise template.TemplateSyntaxError(
+        f"{{% {tag} %}}: the upload profile {upload.profile!r} has no variant {variant!r}; {known}."
+    )
 
 
 @register.filter

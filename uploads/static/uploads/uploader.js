@@ -36,6 +36,11 @@
 // the user chooses (data-max-count caps them), marks the first as the cover, and announces each move
 // in a polite live region (.uploader__live); without it a new upload replaces the previous one.
 //
+// Thumbnails: a row shows the chosen file itself (an object URL, revoked when the row goes) from the
+// moment it is picked, and the smallest variant once the server's reply names one; a row the server
+// rendered keeps the variant or placeholder it came with. Never the original's URL (upload.url): it
+// is full size. A file the browser cannot decode shows the placeholder.
+//
 // Texts come from the app's catalogue script (uploads/jsi18n/, loaded beside this module), which
 // answers an "uploads:catalogue" event with its catalogue. Not from window.django: other scripts
 // replace that object (the admin's jquery.init.js does), and the uploader's texts went with it.
@@ -432,6 +437,31 @@ export function waitMessage(count) {
   )
 }
 
+/**
+ * What a row's thumbnail shows once the server answered with `upload`: the smallest of its variants
+ * made so far, else `localPreview` (an object URL of the chosen file), else null for the placeholder.
+ * Never `upload.url`: that is the original, full size, and a thumbnail is never the original.
+ */
+export function thumbnailSource(upload, localPreview = null) {
+  let smallest = null
+  for (const variant of Object.values(upload?.variants ?? {})) {
+    if (typeof variant?.url !== "string" || !variant.url) continue
+    const area = Number(variant.width) * Number(variant.height) || Infinity
+    if (!smallest || area < smallest.area) smallest = { url: variant.url, area }
+  }
+  return smallest?.url ?? localPreview ?? null
+}
+
+/** What a row says of a reviewed upload (the API's `state`, `review` and `review_reason`), or "". */
+export function reviewNote(upload) {
+  if (upload?.state === "rejected") {
+    const reason = String(upload.review_reason ?? "").trim()
+    return reason ? interpolate(gettext("Rejected: %(reason)s"), { reason }) : gettext("Rejected")
+  }
+  if (upload?.state === "awaiting_review") return gettext("Awaiting review")
+  return upload?.review === "approved" ? gettext("Approved") : ""
+}
+
 // As the server names them in the widget's hint and its own refusals.
 const TYPE_NAMES = {
   "image/jpeg": "JPEG",
@@ -744,22 +774,18 @@ export function mount(root) {
     row.id = null
     row.progress.value = 100
     setStatus(row, "done", upload.duplicate ? gettext("Already uploaded") : gettext("Uploaded"))
-    const thumbnail = h("img", {
-      class: "uploader__thumb",
-      alt: file.name,
-      width: "64",
-      height: "64",
-      loading: "lazy",
-      decoding: "async",
-      src: upload.url,
-    })
-    li.querySelector(".uploader__thumb").replaceWith(thumbnail)
+    showThumbnail(row, thumbnailSource(upload, row.preview))
     const size = formatSize(upload.size ?? file.size)
     const details =
       upload.width && upload.height
         ? interpolate(gettext("%(width)s × %(height)s · %(size)s"), { width: upload.width, height: upload.height, size })
         : size
-    row.status.after(h("p", { class: "uploader__details" }, details))
+    const detailsLine = h("p", { class: "uploader__details" }, details)
+    row.status.after(detailsLine)
+    // A duplicate may be an upload a reviewer already rejected: say so, with the reason.
+    const note = reviewNote(upload)
+    if (note) detailsLine.after(h("p", { class: "uploader__review" }, note))
+    if (upload.state) li.dataset.reviewState = upload.state
     if (field) join(row, upload)
     else setActions(row, [])
     emit("verified", { file, upload })
@@ -827,6 +853,7 @@ export function mount(root) {
 
   function removeRow(row) {
     const { li } = row
+    dropPreview(row)
     if (li.contains(document.activeElement)) {
       const neighbour = li.nextElementSibling ?? li.previousElementSibling
       ;(neighbour?.querySelector("button:enabled") ?? input)?.focus()
@@ -892,7 +919,7 @@ export function mount(root) {
     if (multiple) {
       // Only finished rows of an ordered field can be dragged; the thumbnail would otherwise drag alone.
       row.li.draggable = names.includes("Move up")
-      row.li.querySelector("img")?.setAttribute("draggable", String(!row.li.draggable))
+      keepThumbnailStill(row)
     }
     if (hadFocus) (row.actions.querySelector("button:enabled") ?? input)?.focus()
   }
@@ -1021,7 +1048,7 @@ export function mount(root) {
     messageKind = null
   }
 
-  function createRow(file) {
+  function createRow(file, { withPreview = true } = {}) {
     rowSerial += 1
     const nameId = `${root.id || "uploader"}-file-${rowSerial}`
     const li = h("li", { class: "uploader__file" })
@@ -1035,10 +1062,12 @@ export function mount(root) {
     const status = h("p", { class: "uploader__status", role: "status" })
     const actionsBox = h("div", { class: "uploader__actions" })
     body.append(h("span", { class: "uploader__name", id: nameId }, file.name), progress, status)
-    li.append(h("div", { class: "uploader__thumb", "aria-hidden": "true" }), body, actionsBox)
-    return {
+    const preview = withPreview ? previewOf(file) : null
+    li.append(preview ? thumbnailImage(preview, file.name) : thumbnailPlaceholder(), body, actionsBox)
+    const row = {
       file,
       name: file.name,
+      preview,
       li,
       progress,
       status,
@@ -1049,6 +1078,67 @@ export function mount(root) {
       owned: false,
       attempt: null,
     }
+    if (preview) watchThumbnail(row, li.querySelector(".uploader__thumb"))
+    return row
+  }
+
+  // The chosen file itself, shown from the moment it is picked: no request, and never the original's URL.
+  function previewOf(file) {
+    if (!String(file.type).startsWith("image/") || typeof URL.createObjectURL !== "function") return null
+    return URL.createObjectURL(file)
+  }
+
+  function dropPreview(row) {
+    if (!row.preview) return
+    URL.revokeObjectURL(row.preview)
+    row.preview = null
+  }
+
+  function thumbnailImage(src, alt) {
+    return h("img", { class: "uploader__thumb", alt, width: "64", height: "64", decoding: "async", src })
+  }
+
+  function thumbnailPlaceholder() {
+    return h("span", { class: "uploader__thumb uploader__placeholder", "aria-hidden": "true" })
+  }
+
+  // A preview the browser cannot decode (an AVIF where AVIF is unknown, a file that is no image)
+  // gives way to the placeholder.
+  function watchThumbnail(row, img) {
+    img.addEventListener(
+      "error",
+      () => {
+        if (!img.isConnected) return
+        img.replaceWith(thumbnailPlaceholder())
+        if (img.getAttribute("src") === row.preview) dropPreview(row)
+      },
+      { once: true },
+    )
+  }
+
+  // Shows `src` in the row once it has loaded, so the preview stays until the variant can take its
+  // place; a variant that does not load leaves what is shown. No `src`: keep the preview, if any.
+  function showThumbnail(row, src) {
+    const current = row.li.querySelector(".uploader__thumb")
+    if (!src || current?.getAttribute("src") === src) return
+    const img = thumbnailImage(src, row.name)
+    img.addEventListener(
+      "load",
+      () => {
+        const shown = row.li.querySelector(".uploader__thumb")
+        if (!rows.has(row.li) || !shown) return
+        shown.replaceWith(img)
+        keepThumbnailStill(row)
+        if (src !== row.preview) dropPreview(row)
+      },
+      { once: true },
+    )
+  }
+
+  // A draggable row drags as a whole; its picture must not be dragged out alone.
+  function keepThumbnailStill(row) {
+    if (!multiple) return
+    row.li.querySelector("img")?.setAttribute("draggable", String(!row.li.draggable))
   }
 
   // A server-rendered row: a finished upload already in the field, which this page did not make.
@@ -1105,7 +1195,7 @@ export function mount(root) {
         refused += 1
         continue
       }
-      const row = createRow(file)
+      const row = createRow(file, { withPreview: !refusal })
       rows.set(row.li, row)
       list.append(row.li)
       emit("added", { file })
@@ -1241,6 +1331,7 @@ export function mount(root) {
       listening.abort()
       for (const row of rows.values()) {
         if (row.attempt) actions.Cancel(row)
+        else dropPreview(row)
       }
       instances.delete(root)
       delete root.dataset.uploaderMounted
