@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from project.catalog.models import Product, SellerProfile, Variant
+from project.catalog.models import Notice, Product, SellerProfile, Variant
 
 
 class VariantInline(admin.StackedInline):
@@ -18,3 +18,11 @@ class ProductAdmin(admin.ModelAdmin):
 @admin.register(SellerProfile)
 class SellerProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "shop_name"]
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    list_display = ["text", "user", "created", "read"]
+    list_filter = ["read"]
+    list_select_related = ["user"]
+    search_fields = ["text", "user__username"]

@@ -64,3 +64,24 @@ class SellerProfile(models.Model):
 
     def __str__(self):
         return self.shop_name or str(self.user)
+
+
+class Notice(models.Model):
+    """Something the shop tells a seller, shown in the page header until they have read it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices", verbose_name=_("user")
+    )
+    text = models.TextField(_("text"))
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    read = models.BooleanField(_("read"), default=False)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["user", "read"], name="catalog_notice_unread")]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+
+    def __str__(self):
+        return self.text

@@ -10,4 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.product_detail, name="detail"),
     path("<int:pk>/edit/", views.product_edit, name="edit"),
     path("profile/", views.seller_profile, name="profile"),
+    path("notices/", views.notice_list, name="notices"),
+    path("notices/read/", views.notices_read, name="notices_read"),
 ]

@@ -2,18 +2,24 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
 
+from project.catalog import notices, shop
 from project.catalog.forms import ProductForm, SellerProfileForm
 from project.catalog.models import Product, SellerProfile
+
+NOTICES_PER_PAGE = 20
 
 
 @login_required
 def product_list(request):
-    products = Product.objects.filter(seller=request.user).prefetch_related("images")
-    return render(request, "catalog/product_list.html", {"products": products})
+    products = shop.products().filter(seller=request.user)
+    covers = [(product, shop.cover(product, request.user)) for product in products]
+    return render(request, "catalog/product_list.html", {"products": covers})
 
 
 @login_required
@@ -40,8 +46,9 @@ def _edit(request, product):
 
 @login_required
 def product_detail(request, pk):
-    product = get_object_or_404(Product.objects.prefetch_related("images"), pk=pk)
-    return render(request, "catalog/product_detail.html", {"product": product})
+    product = get_object_or_404(shop.products(), pk=pk)
+    pictures = shop.pictures(product.images.all(), request.user, "card", zoom="zoom")
+    return render(request, "catalog/product_detail.html", {"product": product, "pictures": pictures})
 
 
 @login_required
@@ -53,4 +60,19 @@ def seller_profile(request):
             form.save()
             messages.success(request, gettext("Profile saved."))
             return redirect("catalog:profile")
-    return render(request, "catalog/profile_form.html", {"form": form, "profile": profile})
+    avatar = shop.pictures([profile.avatar], request.user, "large")
+    return render(request, "catalog/profile_form.html", {"form": form, "profile": profile, "avatar": avatar})
+
+
+@login_required
+def notice_list(request):
+    shown = Paginator(request.user.notices.all(), NOTICES_PER_PAGE).get_page(request.GET.get("page"))
+    numbers = shown.paginator.get_elided_page_range(shown.number)
+    return render(request, "catalog/notice_list.html", {"page": shown, "numbers": numbers})
+
+
+@login_required
+@require_POST
+def notices_read(request):
+    notices.mark_read(request.user)
+    return redirect("catalog:notices")

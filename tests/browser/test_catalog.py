@@ -22,11 +22,21 @@ PROFILES = {
     },
     "avatar": {"ALLOWED_TYPES": ["image/jpeg", "image/png"]},
 }
+PRODUCT_VARIANTS = {"VARIANTS": {"thumb": {"size": 320}, "card": {"size": 800}, "zoom": {"size": 2000}}}
 
 
 @pytest.fixture(autouse=True)
 def catalog_profiles(settings, app_defaults):
     settings.UPLOADS = {"PROFILES": PROFILES}
+
+
+@pytest.fixture
+def with_variants(settings, run_tasks):
+    """Pages show images by their variants: made here as soon as an upload is verified."""
+    settings.UPLOADS = {
+        "VARIANTS": {"thumb": {"size": 320}},
+        "PROFILES": {**PROFILES, "product_image": {**PROFILES["product_image"], **PRODUCT_VARIANTS}},
+    }
 
 
 @pytest.fixture
@@ -62,7 +72,9 @@ def field_value(page, name="images"):
     return page.locator(f"input[type=hidden][name={name}]").input_value()
 
 
-def test_a_seller_creates_a_product_orders_its_images_and_sees_them_on_its_page(seller_page, steps, tmp_path):
+def test_a_seller_creates_a_product_orders_its_images_and_sees_them_on_its_page(
+    seller_page, steps, tmp_path, with_variants
+):
     page = seller_page
     page.get_by_role("link", name="Products").click()
     page.get_by_role("link", name="New product").click()
@@ -91,14 +103,17 @@ def test_a_seller_creates_a_product_orders_its_images_and_sees_them_on_its_page(
     assert [u.filename for u in product.images.all()] == ["sole.jpg", "front.jpg", "side.jpg"]
     images = page.get_by_role("list", name="Images of Trail shoe").get_by_role("img")
     expect(images).to_have_count(3)
+    originals = [upload.key for upload in product.images.all()]
     for image in images.all():
-        assert "X-Amz-Signature=" in image.get_attribute("src")
+        shown = image.get_attribute("src")
+        assert "X-Amz-Signature=" in shown and "/variants/" in shown
+        assert not [key for key in originals if key in shown], "the card variant, never the original"
         image.scroll_into_view_if_needed()
         expect(image).to_have_js_property("complete", True)
-        assert image.evaluate("img => img.naturalWidth") == 640
+        assert image.evaluate("img => img.naturalWidth") == 640  # the card is never larger than its source
 
 
-def test_a_form_error_after_upload_keeps_the_images(seller_page, steps, tmp_path):
+def test_a_form_error_after_upload_keeps_the_images(seller_page, steps, tmp_path, with_variants):
     page = seller_page
     page.goto("/products/new/")
     page.get_by_label("Title").fill("Rain jacket")
@@ -254,3 +269,39 @@ def test_a_german_browser_gets_the_uploader_in_german_in_the_admin(browser, site
         assert errors == []
     finally:
         context.close()
+
+
+def test_a_seller_deletes_an_unused_image_from_the_library_and_is_told_where_a_used_one_is(
+    seller_page, steps, tmp_path, with_variants
+):
+    page = seller_page
+    page.goto("/")
+    page.wait_for_load_state()  # module scripts have run: the uploader is mounted
+    names = ["lamp.jpg", "spare.jpg"]
+    page.get_by_label("Choose images").set_input_files(photos(tmp_path, *names))
+    gallery = page.get_by_role("list", name="Your images")
+    for name in names:
+        thumbnail = gallery.get_by_role("img", name=name)
+        expect(thumbnail).to_have_js_property("complete", True)  # joined at once, without a reload
+        shown = thumbnail.get_attribute("src")
+        assert shown.startswith("blob:") or "/variants/" in shown, "a preview or a variant, never the original"
+    steps.shot("joined-the-library")
+
+    lamp = Upload.objects.get(filename="lamp.jpg")
+    Product.objects.create(seller=lamp.owner, title="Desk lamp", price="40").images.set([lamp])
+    page.reload()
+    item = gallery.get_by_role("listitem").filter(has_text="lamp.jpg")
+    expect(item.get_by_role("link", name="On product “Desk lamp”")).to_be_visible()
+    item.get_by_role("button", name="Delete permanently").click()
+    expect(page.get_by_role("alert")).to_have_text("“lamp.jpg” is used on product “Desk lamp”; remove it there first.")
+    steps.shot("refused")
+
+    spare = gallery.get_by_role("listitem").filter(has_text="spare.jpg")
+    spare.get_by_role("button", name="Delete permanently").click()
+    expect(page.locator(".messages").get_by_role("status")).to_have_text("Deleted “spare.jpg”.")
+    expect(gallery.get_by_role("img")).to_have_count(1)
+    steps.shot("deleted")
+    assert sorted(Upload.objects.values_list("filename", "status")) == [
+        ("lamp.jpg", "uploaded"),
+        ("spare.jpg", "deleted"),
+    ]

@@ -10,6 +10,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from project.catalog.models import Product, SellerProfile
+from tests.catalog import shop
 from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
@@ -39,8 +40,10 @@ class TestSellerPages:
         assert reply.status_code == 302 and reply["Location"] == product.get_absolute_url()
         assert list(product.images.all()) == [back, front]
 
-    def test_the_product_page_shows_the_images_through_short_lived_urls(self, browser, seller, make_upload):
-        create(browser, [make_upload(seller), make_upload(seller)])
+    def test_the_product_page_shows_the_images_through_short_lived_urls(self, browser, seller, make_upload, settings):
+        settings.UPLOADS = shop.UPLOADS
+        make_image = shop.image_maker(make_upload)
+        create(browser, [make_image(seller, profile="product_image"), make_image(seller, profile="product_image")])
 
         page = browser.get(Product.objects.get().get_absolute_url()).content.decode()
 
@@ -272,7 +275,7 @@ class TestDeletingInTheAdmin:
 
         with django_capture_on_commit_callbacks(execute=True):
             staff.post(
-                reverse("admin:uploads_upload_changelist"),
+                reverse("admin:uploads_upload_changelist") + "?state=all",
                 {"action": "delete_selected", "_selected_action": [u.pk for u in uploads], "post": "yes"},
             )
 
