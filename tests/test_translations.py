@@ -23,7 +23,8 @@ from uploads import errors, verify  # noqa: F401  (verify defines UploadErrors o
 
 ROOT = Path(__file__).resolve().parents[1]
 APP, DEMO = ROOT / "uploads", ROOT / "project"
-SCRIPT = APP / "static" / "uploads" / "uploader.js"
+# The uploader's script: its entry module and the modules beside it that it imports.
+SCRIPT = (APP / "static" / "uploads" / "uploader.js", *sorted((APP / "static" / "uploads" / "uploader").rglob("*.js")))
 CONTEXT_FIRST = {"pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy"}
 GETTEXT = {"gettext", "gettext_lazy", "ngettext", "ngettext_lazy", *CONTEXT_FIRST}
 # Where German is rightly the same as English. Keep it short, and say why.
@@ -133,13 +134,14 @@ def _first_expression(text, start):
 _JS_STRING = r'"((?:[^"\\]|\\.)*)"'
 
 
-def msgids_in_script(path):
-    text = path.read_text()
+def msgids_in_script(paths):
     found = {}
-    for match in re.finditer(rf"\bgettext\(\s*{_JS_STRING}\s*\)", text):
-        found[None, json.loads(f'"{match.group(1)}"'), None] = "gettext"
-    for match in re.finditer(rf"\bngettext\(\s*{_JS_STRING}\s*,\s*{_JS_STRING}\s*,", text):
-        found[None, json.loads(f'"{match.group(1)}"'), json.loads(f'"{match.group(2)}"')] = "ngettext"
+    for path in paths:
+        text, where = path.read_text(), str(path.relative_to(ROOT))
+        for match in re.finditer(rf"\bgettext\(\s*{_JS_STRING}\s*\)", text):
+            found[None, json.loads(f'"{match.group(1)}"'), None] = where
+        for match in re.finditer(rf"\bngettext\(\s*{_JS_STRING}\s*,\s*{_JS_STRING}\s*,", text):
+            found[None, json.loads(f'"{match.group(1)}"'), json.loads(f'"{match.group(2)}"')] = where
     return found
 
 
