@@ -112,8 +112,12 @@ def _demo_users():
 
     User = get_user_model()
     for name, password, staff in DEMO_USERS:
+        # An address, so the review notices' emails show on the console (EMAIL_BACKEND).
+        email = f"{name}@example.com"
         if not User.objects.filter(username=name).exists():
-            User.objects.create_user(name, password=password, is_staff=staff, is_superuser=staff)
+            User.objects.create_user(name, email=email, password=password, is_staff=staff, is_superuser=staff)
+        else:
+            User.objects.filter(username=name, email="").update(email=email)
 
 
 if __name__ == "__main__":

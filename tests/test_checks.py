@@ -32,7 +32,7 @@ def test_checks_are_registered_with_django(settings):
         ({"MAX_SIZ": 10}, ["uploads.E002"]),
         ({"MAX_SIZE": 0}, ["uploads.E003"]),
         ({"MAX_SIZE": "10MB"}, ["uploads.E003"]),
-        ({"MAX_SIZE": 5 * 2**30 + 1}, ["uploads.E004"]),
+        ({"MAX_SIZE": 5 * 2**40 + 1}, ["uploads.E004"]),
         ({"EXPIRES": 3601}, ["uploads.E005"]),
         ({"EXPIRES": 0}, ["uploads.E005"]),
         ({"ALLOWED_TYPES": []}, ["uploads.E006"]),
@@ -89,12 +89,12 @@ def test_a_missing_bucket_is_an_error(settings):
 
 
 def test_messages_have_hints_that_say_what_to_do(settings):
-    settings.UPLOADS = {"MAX_SIZE": 6 * 2**30, "ALLOWED_TYPES": ["image/svg+xml"]}
+    settings.UPLOADS = {"MAX_SIZE": 6 * 2**40, "MULTIPART_PART_SIZE": 2**30, "ALLOWED_TYPES": ["image/svg+xml"]}
 
     messages = check_settings(None)
 
     assert [m.msg for m in messages] == [
-        "UPLOADS['MAX_SIZE'] is 6442450944 bytes; S3 accepts at most 5 GB in one POST upload.",
+        "UPLOADS['MAX_SIZE'] is 6597069766656 bytes; S3 stores at most 5 TB in one object.",
         "UPLOADS['ALLOWED_TYPES'] contains 'image/svg+xml', which the app cannot verify.",
     ]
     assert messages[1].hint == (

@@ -287,3 +287,40 @@ def test_deleting_in_the_admin_deletes_the_variants_too(api, s3, make_user, run_
 
     assert not Upload.objects.exists() and not Variant.objects.exists()
     assert all(s3.list_objects_v2(Bucket="test-uploads", Prefix=key)["KeyCount"] == 0 for key in keys)
+
+
+@pytest.fixture
+def reviewed(settings):
+    settings.UPLOADS = {"VARIANTS": VARIANTS, "REVIEW": "before_publish"}
+
+
+def test_the_same_file_rejected_before_is_rejected_again_whoever_uploads_it(
+    api, s3, make_user, reviewed, django_capture_on_commit_callbacks
+):
+    data = image_bytes("image/jpeg", 200, 150)
+    first = complete(api, s3, data, capture=django_capture_on_commit_callbacks)
+    services.decide(first["id"], make_user(is_staff=True), "rejected", reason="rights", note="A stock photo.")
+
+    again = complete(ApiClient(make_user()), s3, data, capture=django_capture_on_commit_callbacks)
+
+    row = Upload.objects.get(pk=again["id"])
+    (decision,) = row.decisions.all()
+    assert (row.review, decision.reviewer, decision.reason, decision.note) == ("rejected", None, "rights", "A stock photo.")
+
+
+def test_an_approval_follows_the_same_file_only_for_the_same_seller(
+    api, s3, seller, make_user, reviewed, django_capture_on_commit_callbacks
+):
+    from project.catalog.models import Product
+
+    data = image_bytes("image/jpeg", 200, 150)
+    first = complete(api, s3, data, capture=django_capture_on_commit_callbacks)
+    services.decide(first["id"], make_user(is_staff=True), "approved")
+    # On a product, so the same file is not offered back as a duplicate but uploaded again.
+    Product.objects.create(seller=seller, title="Boot", price=1).images.set([first["id"]])
+
+    by_another = complete(ApiClient(make_user()), s3, data, capture=django_capture_on_commit_callbacks)
+    mine_again = complete(api, s3, data, capture=django_capture_on_commit_callbacks)
+
+    assert Upload.objects.get(pk=by_another["id"]).review == "unreviewed"
+    assert Upload.objects.get(pk=mine_again["id"]).review == "approved"

@@ -69,7 +69,8 @@ class ReviewStateFilter(admin.SimpleListFilter):
             return queryset
         if wanted == publishing.AWAITING_REVIEW:
             # Undecided, whatever others see meanwhile: an "after_publish" upload is published too.
-            return queryset.filter(publishing.awaiting_review_q())
+            # Not the leftovers of forms never saved: nobody will show them, and they go by themselves.
+            return queryset.filter(publishing.awaiting_review_q()).exclude(services.leftover_q())
         if wanted not in publishing.STATES:
             raise IncorrectLookupParameters(wanted)
         return queryset.filter(publishing.state_q(wanted))
@@ -123,7 +124,7 @@ class RejectForm(forms.Form):
 
 
 def _awaiting_oldest_first():
-    awaiting = Upload.objects.filter(publishing.awaiting_review_q())
+    awaiting = Upload.objects.filter(publishing.awaiting_review_q()).exclude(services.leftover_q())
     return awaiting.order_by("created_at", "pk").values_list("pk", flat=True)
 
 

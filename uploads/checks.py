@@ -9,8 +9,11 @@ from django.utils.module_loading import import_string
 from storages.backends.s3 import S3Storage
 
 from uploads import conf, keys, s3, variants
+from uploads.verify import MAX_PARTS
 
 S3_POST_LIMIT = 5 * 2**30  # S3 refuses a single POST upload above 5 GB.
+S3_OBJECT_LIMIT = 5 * 2**40  # and any object above 5 TB, however it is sent.
+S3_PART_SIZES = (5 * 2**20, 5 * 2**30)  # S3's smallest part (but the last) and largest.
 MAX_EXPIRES = 3600
 _SAFE_PREFIX = re.compile(r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 _POSITIVE_INTS = {
@@ -40,7 +43,7 @@ _UNSHARED_CACHES = (
     "django.core.cache.backends.db.DatabaseCache",
     "django.core.cache.backends.filebased.FileBasedCache",
 )
-_TIMEOUTS = ("S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_DEADLINE")
+_TIMEOUTS = ("S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_DEADLINE", "MULTIPART_DEADLINE")
 _INSTALLATION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,39}$")
 # Aliases Django itself writes through (default_storage, collectstatic): never the app's alone.
 _PROJECT_ALIASES = ("default", "staticfiles")
@@ -68,15 +71,84 @@ _PROFILE_RULES = {
         lambda v: isinstance(v, (list, tuple)) and v and all(t in conf.VERIFIABLE_TYPES for t in v),
         f"a non-empty list from {', '.join(conf.VERIFIABLE_TYPES)}",
     ),
-    "MAX_SIZE": (lambda v: _positive(v) and v <= S3_POST_LIMIT, "a number of bytes from 1 to 5 GB"),
+    "MAX_SIZE": (
+        lambda v: _positive(v) and not _too_large(v),
+        "a number of bytes from 1 to 10,000 parts of MULTIPART_PART_SIZE (at most 5 TB)",
+    ),
     "EXPIRES": (lambda v: _positive(v) and v <= MAX_EXPIRES, f"a whole number of seconds from 1 to {MAX_EXPIRES}"),
     "KEY_PREFIX": (lambda v: isinstance(v, str) and _SAFE_PREFIX.match(v), "path segments of letters, digits, '-', '_'"),
     "PERMISSION": (lambda v: v is None or isinstance(v, str) or callable(v), "None, 'app.codename' or a callable"),
     "DISCARD_UNATTACHED": (lambda v: v is None or _positive(v), "None or a positive whole number of seconds"),
     "VARIANTS": (lambda v: not _variant_problems(v), "a dict of variant names to specs (see UPLOADS['VARIANTS'])"),
     "REVIEW": (lambda v: v in _REVIEWS, "None, 'before_publish' or 'after_publish'"),
+    "CLIENT_RESIZE": (
+        lambda v: not _client_resize_problems(v),
+        "None or a dict with 'max_width', 'max_height' and optionally 'type', 'quality' (see UPLOADS['CLIENT_RESIZE'])",
+    ),
     **{name: (_positive, "a positive whole number") for name in ("MIN_WIDTH", "MIN_HEIGHT", "MAX_WIDTH", "MAX_HEIGHT", "MAX_PIXELS")},
 }
+
+
+def _largest_file():
+    """The largest MAX_SIZE S3 takes: 10,000 parts of MULTIPART_PART_SIZE, at most 5 TB (a file
+    above MULTIPART_THRESHOLD, at most 5 GB, goes in parts; one below it in one POST, which S3
+    takes up to 5 GB). None while those settings are wrong: uploads.E057 and E058 say so first."""
+    threshold, part_size = conf.get("MULTIPART_THRESHOLD"), conf.get("MULTIPART_PART_SIZE")
+    if _threshold_problem(threshold) or _part_size_problem(part_size):
+        return None
+    return min(S3_OBJECT_LIMIT, MAX_PARTS * part_size)
+
+
+def _threshold_problem(value):
+    return not (_positive(value) and value <= S3_POST_LIMIT)
+
+
+def _part_size_problem(value):
+    smallest, largest = S3_PART_SIZES
+    return not (_is_int(value) and smallest <= value <= largest)
+
+
+def _too_large(max_size):
+    largest = _largest_file()
+    return largest is not None and max_size > largest
+
+
+def _max_size_error(max_size):
+    """uploads.E004: a MAX_SIZE that S3 cannot take even in parts."""
+    largest = _largest_file()
+    if largest == S3_OBJECT_LIMIT:
+        message, hint = "S3 stores at most 5 TB in one object.", f"Use a value up to {S3_OBJECT_LIMIT}."
+    else:
+        part_size = conf.get("MULTIPART_PART_SIZE")
+        message = (
+            f"S3 takes at most {MAX_PARTS:,} parts, and {MAX_PARTS:,} parts of MULTIPART_PART_SIZE "
+            f"({part_size} bytes) hold {largest} bytes."
+        )
+        hint = f"Raise MULTIPART_PART_SIZE to {-(-max_size // MAX_PARTS)} bytes or more, or lower MAX_SIZE."
+    return Error(f"UPLOADS['MAX_SIZE'] is {max_size} bytes; {message}", hint=hint, id="uploads.E004")
+
+
+def _multipart_checks():
+    errors = []
+    if _threshold_problem(conf.get("MULTIPART_THRESHOLD")):
+        errors.append(
+            Error(
+                "UPLOADS['MULTIPART_THRESHOLD'] must be a whole number of bytes from 1 to 5 GB.",
+                hint="Files larger than it go to S3 in parts, smaller ones in one POST, which S3 takes "
+                "up to 5 GB. The default is 104857600 (100 MB).",
+                id="uploads.E057",
+            )
+        )
+    if _part_size_problem(conf.get("MULTIPART_PART_SIZE")):
+        errors.append(
+            Error(
+                "UPLOADS['MULTIPART_PART_SIZE'] must be a whole number of bytes from 5 MB (5242880) to 5 GB.",
+                hint="The bytes of every part but the last; S3 refuses to assemble smaller parts. "
+                "The default is 16777216 (16 MB).",
+                id="uploads.E058",
+            )
+        )
+    return errors
 
 
 def _variant_problems(named):
@@ -104,6 +176,30 @@ def _variant_problems(named):
         quality = spec.get("quality", variants.DEFAULT_QUALITY)
         if not (_is_int(quality) and 1 <= quality <= 100):
             problems.append(f"[{name!r}]['quality'] must be a whole number from 1 to 100")
+    return problems
+
+
+_RESIZE_KEYS = ("max_width", "max_height", "type", "quality")
+
+
+def _client_resize_problems(spec):
+    """What is wrong with one ``CLIENT_RESIZE`` value, as sentences; none when it is right."""
+    if spec is None:
+        return []
+    if not isinstance(spec, dict):
+        return ["must be None or a dict with 'max_width', 'max_height' and optionally 'type', 'quality'"]
+    problems = [
+        f"has {key!r}, which is not one of {', '.join(map(repr, _RESIZE_KEYS))}"
+        for key in sorted(set(spec) - set(_RESIZE_KEYS), key=repr)
+    ]
+    for side in ("max_width", "max_height"):
+        if not (_positive(spec.get(side)) and spec[side] <= MAX_VARIANT_SIDE):
+            problems.append(f"[{side!r}] must be a whole number of pixels from 1 to {MAX_VARIANT_SIDE}")
+    if spec.get("type", conf.CLIENT_RESIZE_DEFAULTS["type"]) not in conf.CLIENT_RESIZE_TYPES:
+        problems.append(f"['type'] must be one of {', '.join(conf.CLIENT_RESIZE_TYPES)}")
+    quality = spec.get("quality", conf.CLIENT_RESIZE_DEFAULTS["quality"])
+    if not (_is_int(quality) and 1 <= quality <= 100):
+        problems.append("['quality'] must be a whole number from 1 to 100")
     return problems
 
 
@@ -167,14 +263,9 @@ def check_settings(app_configs, **kwargs):
                 id="uploads.E003",
             )
         )
-    elif max_size > S3_POST_LIMIT:
-        errors.append(
-            Error(
-                f"UPLOADS['MAX_SIZE'] is {max_size} bytes; S3 accepts at most 5 GB in one POST upload.",
-                hint=f"Use a value up to {S3_POST_LIMIT}.",
-                id="uploads.E004",
-            )
-        )
+    elif _too_large(max_size):
+        errors.append(_max_size_error(max_size))
+    errors += _multipart_checks()
 
     for name, check_id in (("EXPIRES", "uploads.E005"), ("VIEW_EXPIRES", "uploads.E009")):
         value = conf.get(name)
@@ -615,3 +706,74 @@ def _task_backend_checks(alias):
             )
         ]
     return []
+
+
+@register()
+def check_client_resize(app_configs, **kwargs):
+    """CLIENT_RESIZE at the top level (a profile's own is checked with the profile), and that what
+    it makes can pass the server's checks of each profile that uses it: the server stays the
+    authority, so a target it would refuse turns every resized photo into an error."""
+    if not isinstance(conf.user_settings(), dict):
+        return []
+    errors = [
+        Error(f"UPLOADS['CLIENT_RESIZE'] {problem}.", hint=_CLIENT_RESIZE_HINT, id="uploads.E070")
+        for problem in _client_resize_problems(conf.get("CLIENT_RESIZE"))
+    ]
+    profiles = conf.get("PROFILES")
+    named = [name for name, overrides in profiles.items() if isinstance(overrides, dict)] if isinstance(profiles, dict) else []
+    for profile in dict.fromkeys([conf.DEFAULT_PROFILE, *named]):
+        spec = conf.get("CLIENT_RESIZE", profile)
+        if spec is not None and not _client_resize_problems(spec):
+            errors += _resize_target_checks(profile, spec)
+    return errors
+
+
+_CLIENT_RESIZE_HINT = 'For example {"max_width": 1024, "max_height": 1024, "type": "image/jpeg", "quality": 85}.'
+
+
+def _resize_target_checks(profile, spec):
+    """uploads.E071 and E072: a target whose images the profile's own checks would refuse."""
+    where = f"The {profile!r} profile's CLIENT_RESIZE"
+    errors = []
+    made = spec.get("type", conf.CLIENT_RESIZE_DEFAULTS["type"])
+    allowed = conf.get("ALLOWED_TYPES", profile)
+    if isinstance(allowed, (list, tuple)) and made not in allowed:
+        errors.append(
+            Error(
+                f"{where} makes {made}, which its ALLOWED_TYPES ({', '.join(map(str, allowed))}) do not include: "
+                "every resized image would be refused.",
+                hint="Make CLIENT_RESIZE['type'] one of the profile's ALLOWED_TYPES, or allow that type.",
+                id="uploads.E071",
+            )
+        )
+    for side, low, high in (("max_width", "MIN_WIDTH", "MAX_WIDTH"), ("max_height", "MIN_HEIGHT", "MAX_HEIGHT")):
+        smallest, largest = conf.get(low, profile), conf.get(high, profile)
+        if _positive(smallest) and spec[side] < smallest:
+            errors.append(
+                Error(
+                    f"{where} has {side} {spec[side]}, below its {low} ({smallest}): every image it shrinks "
+                    "would be too small.",
+                    hint=f"Make CLIENT_RESIZE[{side!r}] at least {low}.",
+                    id="uploads.E072",
+                )
+            )
+        if _positive(largest) and spec[side] > largest:
+            errors.append(
+                Error(
+                    f"{where} has {side} {spec[side]}, above its {high} ({largest}): an image between the two "
+                    "would be sent unresized and refused.",
+                    hint=f"Make CLIENT_RESIZE[{side!r}] at most {high}.",
+                    id="uploads.E072",
+                )
+            )
+    pixels, box = conf.get("MAX_PIXELS", profile), spec["max_width"] * spec["max_height"]
+    if _positive(pixels) and box > pixels:
+        errors.append(
+            Error(
+                f"{where} fits images inside {spec['max_width']} × {spec['max_height']} ({box} pixels), "
+                f"above its MAX_PIXELS ({pixels}): an image between the two would be sent unresized and refused.",
+                hint="Make the box smaller, or raise MAX_PIXELS.",
+                id="uploads.E072",
+            )
+        )
+    return errors

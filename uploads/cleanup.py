@@ -1,11 +1,13 @@
 """Clean-up of what uploads leave behind, safe to run at any time and as often as wanted.
 
-Four passes, each its own small steps, so an S3 failure part-way leaves every row and object
+Five passes, each its own small steps, so an S3 failure part-way leaves every row and object
 consistent and the next run simply carries on:
 
 1. Pending uploads whose policy expired more than ``grace`` ago are settled: verified exactly
    as ``complete`` would (the browser may have died after S3 took the file), or marked expired
    when no file arrived. S3 refuses a POST once its policy has expired, so none can come later.
+   An upload in parts whose part URLs all expired is completed when S3 holds every part, and
+   otherwise marked expired and its multipart upload aborted.
 2. For profiles with ``DISCARD_UNATTACHED``, verified uploads that no model's upload field holds
    and that were verified longer ago than that are marked deleted; the next pass deletes their
    objects with the rest, a page at a time.
@@ -20,6 +22,10 @@ consistent and the next run simply carries on:
    installation's uploads, keys from before installation ids) is reported and kept. A variant's
    object (its key in the exact shape ``variants.key`` builds) is deleted when no ``Variant``
    row names it and it is older than ``grace``.
+5. The bucket's unfinished multipart uploads are listed under each profile's area, and those
+   this installation made (``keys.made_here``) are aborted unless a pending row is still sending
+   them: their row is finished or deleted, or there is none and they started before ``grace``.
+   Another installation's are reported and kept.
 """
 
 import datetime
@@ -29,12 +35,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from uploads import conf, fields, keys, s3, services, variants
-from uploads.errors import InUse, ObjectChanged, ObjectMissing, VerificationFailed
+from uploads import conf, fields, keys, multipart, s3, services, variants
+from uploads.errors import InUse, ObjectChanged, ObjectMissing, PartsMissing, UploadExpired, VerificationFailed
 from uploads.models import Upload, Variant
 
 VERIFY, EXPIRE, DISCARD, DELETE, KEEP = "verify", "expire", "discard", "delete", "keep"
-RELEASE, ASK_AGAIN = "release", "ask again"
+RELEASE, ASK_AGAIN, ABORT = "release", "ask again", "abort"
 UPLOADED, FAILED, LEFT_PENDING, NOT_DELETED = "uploaded", "failed", "left pending", "not deleted"
 # Rows that will never point at a wanted object again: nothing moves a row out of these.
 FINISHED = (Upload.Status.FAILED, Upload.Status.DELETED, Upload.Status.EXPIRED)
@@ -78,6 +84,7 @@ def run(*, now=None, grace=None, dry_run=False, page_size=1000):
     yield from release_unused_variants(dry_run=dry_run)
     yield from ask_again_for_variants(now, dry_run=dry_run)
     yield from sweep_bucket(cutoff, dry_run=dry_run, page_size=page_size)
+    yield from abort_unfinished(cutoff, dry_run=dry_run, page_size=page_size)
 
 
 def settle_abandoned(cutoff, *, dry_run=False):
@@ -91,14 +98,9 @@ def settle_abandoned(cutoff, *, dry_run=False):
             continue
         reason = f"upload {row.pk} still pending, policy expired {row.expires_at:%Y-%m-%dT%H:%M:%SZ}"
         if dry_run:
-            try:
-                s3.head(row.key)
-            except ObjectMissing:
-                yield Action(EXPIRE, row.key, f"{reason}, no file")
-            else:
-                yield Action(VERIFY, row.key, f"{reason}, file found")
+            yield _settle_dry(row, reason)
             continue
-        action = _settle(row, reason)
+        action = _settle(row, reason, cutoff)
         if action:
             yield action
 
@@ -109,17 +111,36 @@ def _abandoned(cutoff):
         yield from batch
 
 
-def _settle(row, reason):
+def _settle_dry(row, reason):
+    if row.multipart_id:
+        if multipart.all_parts_stored(row):
+            return Action(VERIFY, row.key, f"{reason}, all parts found")
+        return Action(EXPIRE, row.key, f"{reason}, parts missing")
+    try:
+        s3.head(row.key)
+    except ObjectMissing:
+        return Action(EXPIRE, row.key, f"{reason}, no file")
+    return Action(VERIFY, row.key, f"{reason}, file found")
+
+
+def _settle(row, reason, cutoff):
     # The row stays locked from the check to the change, so a ``complete`` arriving meanwhile
-    # waits and then sees the settled row.
+    # waits and then sees the settled row; one renewed or signed for since we listed it is left.
     with transaction.atomic():
-        if not Upload.objects.select_for_update().filter(pk=row.pk, status=Upload.Status.PENDING).exists():
-            return None  # settled by someone else since we listed it
+        pending = Upload.objects.select_for_update().filter(pk=row.pk, status=Upload.Status.PENDING)
+        expires_at = pending.values_list("expires_at", flat=True).first()
+        if expires_at is None or expires_at >= cutoff:
+            return None  # settled by someone else, or given a new policy, since we listed it
         try:
-            verified = services.complete_upload(row.owner, row.pk)
+            verified = multipart.complete_upload(row.owner, row.pk)
         except ObjectMissing:
             Upload.objects.filter(pk=row.pk).update(status=Upload.Status.EXPIRED)
             return Action(EXPIRE, row.key, f"{reason}, no file")
+        except PartsMissing:
+            multipart.abandon(row)
+            return Action(EXPIRE, row.key, f"{reason}, parts missing")
+        except UploadExpired:
+            return Action(EXPIRE, row.key, f"{reason}, its multipart upload gone")
         except VerificationFailed as failure:
             return Action(VERIFY, row.key, f"{reason}, file found", FAILED, f"{failure.message} Object deleted.")
         except ObjectChanged:
@@ -225,3 +246,33 @@ def sweep_bucket(cutoff, *, dry_run=False, page_size=1000):
                 yield Action(action.kind, action.key, action.reason, NOT_DELETED, refused[action.key])
             else:
                 yield action
+
+
+def abort_unfinished(cutoff, *, dry_run=False, page_size=1000):
+    """Abort this installation's multipart uploads that no pending row is sending: those of
+    finished or deleted rows, and those with no row (or not their row's) started before ``cutoff``.
+    Yield a ``KEEP`` action for each one it cannot prove it made."""
+    location = s3.location()
+    for page in (page for area in _areas(location) for page in s3.list_multipart_pages(area, page_size=page_size)):
+        ours = []
+        for item in page:
+            if keys.made_here(item.key, location):
+                ours.append(item)
+            else:
+                yield Action(KEEP, item.key, "unfinished multipart upload not made by this installation")
+        rows = Upload.objects.filter(key__in=[item.key for item in ours]).values_list("key", "status", "multipart_id")
+        row_of = {key: (status, upload_id) for key, status, upload_id in rows}
+        for item in ours:
+            status, upload_id = row_of.get(item.key, (None, None))
+            started = f"{item.initiated:%Y-%m-%dT%H:%M:%SZ}"
+            if status is None and item.initiated < cutoff:
+                action = Action(ABORT, item.key, f"unfinished multipart upload, no upload, started {started}")
+            elif status is not None and status != Upload.Status.PENDING:
+                action = Action(ABORT, item.key, f"unfinished multipart upload, upload is {status}")
+            elif status is not None and upload_id != item.upload_id and item.initiated < cutoff:
+                action = Action(ABORT, item.key, f"unfinished multipart upload not the upload's own, started {started}")
+            else:
+                continue  # still being sent, or just started; a pending row's is settled by the first pass
+            if not dry_run:
+                s3.abort_multipart(item.key, item.upload_id)
+            yield action

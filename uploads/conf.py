@@ -77,6 +77,15 @@ DEFAULTS = {
     "S3_RETRY_MODE": "standard",
     # Seconds an API request waits for S3 in all, every attempt and call together; then 503.
     "S3_DEADLINE": 5,
+    # Files larger than this many bytes go to S3 in parts (a multipart upload), each part's URL
+    # pinned to that part's SHA-256; at most 5 GB, the largest single POST. Only a profile whose
+    # MAX_SIZE is above it ever sees one, and only such a profile's MAX_SIZE may pass 5 GB.
+    "MULTIPART_THRESHOLD": 100 * MB,
+    # Bytes in every part but the last. S3 takes 5 MB to 5 GB and at most 10,000 parts, so a
+    # profile's MAX_SIZE can be at most 10,000 parts of this size.
+    "MULTIPART_PART_SIZE": 16 * MB,
+    # Seconds completing a multipart upload may wait for S3 in all: S3 assembles the parts then.
+    "MULTIPART_DEADLINE": 30,
     # Where the S3 client's configuration comes from. None: the django-storages AWS_* settings.
     # A string: the alias of a STORAGES entry whose BACKEND is django-storages' S3 storage (or a
     # subclass); its OPTIONS configure the client, and AWS_* fill what they leave out, as in
@@ -86,6 +95,12 @@ DEFAULTS = {
     # {"size": 320 or (width, height), "fit": "inside" or "crop", "format": "webp", "avif" or
     # "jpeg", "quality": 1-100}. Thumbnails show the smallest; none: thumbnails show a placeholder.
     "VARIANTS": {},
+    # What the page re-encodes an image to before it is hashed, declared and sent, when the image
+    # is larger than the box, heavier than MAX_SIZE or of a type not allowed: {"max_width": 1024,
+    # "max_height": 1024, "type": "image/jpeg", "image/webp" or "image/png", "quality": 1-100}
+    # (type and quality as in CLIENT_RESIZE_DEFAULTS when left out). None sends every file as
+    # picked. Only the resized bytes are signed and sent; the server checks them like any other.
+    "CLIENT_RESIZE": None,
     # Whether staff review a profile's uploads, and what others see meanwhile: None (no review),
     # "before_publish" (shown to others once approved) or "after_publish" (shown at once, hidden
     # once rejected). A rejected upload is shown to its owner and staff only.
@@ -125,7 +140,14 @@ PROFILE_KEYS = (
     "DISCARD_UNATTACHED",
     "VARIANTS",
     "REVIEW",
+    "CLIENT_RESIZE",
 )
+
+# What a CLIENT_RESIZE leaves out: JPEG, which every browser's canvas encodes (Safari's makes no
+# WebP), at a quality that shows no artefacts in a photo.
+CLIENT_RESIZE_DEFAULTS = {"type": "image/jpeg", "quality": 85}
+# The types a CLIENT_RESIZE may make: those browsers' canvases encode and the server verifies.
+CLIENT_RESIZE_TYPES = ("image/jpeg", "image/webp", "image/png")
 
 # The values of REVIEW.
 BEFORE_PUBLISH, AFTER_PUBLISH = "before_publish", "after_publish"

@@ -3,7 +3,7 @@
 from http import HTTPStatus
 
 from django.utils.text import get_text_list
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -165,3 +165,49 @@ class NotReviewable(UploadError):
 class ReasonNeeded(UploadError):
     code = "reason_needed"
     default_message = _("Say why the image is rejected: pick a reason or write one.")
+
+
+class PartsMissing(UploadError):
+    """Complete was asked of an upload sent in parts before S3 held every part; it stays pending."""
+
+    status = HTTPStatus.CONFLICT
+    code = "parts_missing"
+
+    def __init__(self, missing):
+        self.missing = list(missing)
+        message = ngettext(
+            "%(count)d part of the file has not arrived in storage yet; send it, then complete.",
+            "%(count)d parts of the file have not arrived in storage yet; send them, then complete.",
+            len(self.missing),
+        )
+        super().__init__(message % {"count": len(self.missing)})
+
+
+class PartChanged(UploadError):
+    status = HTTPStatus.CONFLICT
+    code = "part_changed"
+
+    def __init__(self, number):
+        message = gettext(
+            "Part %(number)d was declared with another SHA-256 digest, and a part cannot change; "
+            "start a new upload for a changed file."
+        )
+        super().__init__(message % {"number": number}, field="parts")
+
+
+class NotPending(UploadError):
+    status = HTTPStatus.CONFLICT
+    code = "not_pending"
+    default_message = _("This upload is finished; it takes no more data.")
+
+
+class NotMultipart(UploadError):
+    status = HTTPStatus.CONFLICT
+    code = "not_multipart"
+    default_message = _("This upload is sent in one piece; it has no parts.")
+
+
+class SentInParts(UploadError):
+    status = HTTPStatus.CONFLICT
+    code = "sent_in_parts"
+    default_message = _("This upload is sent in parts; ask for the URLs of its missing parts instead.")

@@ -69,6 +69,10 @@ class Upload(models.Model):
     # Set when variants are asked for, cleared once they are all made: a moment passed here means
     # the task was lost (its worker died), and the variants are asked for again.
     variants_due = models.DateTimeField(_("variants due"), null=True, blank=True)
+    # An upload sent in parts (S3 multipart): S3's id of that multipart upload, and the bytes of
+    # every part but the last, fixed when it starts. Empty and None for an upload sent in one POST.
+    multipart_id = models.CharField(_("multipart upload id"), max_length=1024, blank=True)
+    part_size = models.PositiveBigIntegerField(_("part size"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("upload")
@@ -105,6 +109,24 @@ class Upload(models.Model):
         if not hasattr(self, "_variants"):
             prefetch_variants([self])
         return dict(self._variants)
+
+
+class UploadPart(models.Model):
+    """One part of an upload sent in parts: the SHA-256 its URL was signed with, so S3 took only
+    those bytes as that part. Recorded before the URL is given out, and never changed."""
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="parts", verbose_name=_("upload"))
+    number = models.PositiveIntegerField(_("number"))
+    sha256 = models.CharField(_("SHA-256"), max_length=44)
+
+    class Meta:
+        verbose_name = _("upload part")
+        verbose_name_plural = _("upload parts")
+        ordering = ["upload", "number"]
+        constraints = [models.UniqueConstraint(fields=["upload", "number"], name="uploads_part_once")]
+
+    def __str__(self):
+        return f"{self.upload_id} #{self.number}"
 
 
 class Variant(models.Model):

@@ -521,3 +521,149 @@ def delete_many(keys):
         )
     )
     return {error["Key"]: error.get("Message") or error.get("Code", "") for error in reply.get("Errors", [])}
+
+
+# --- Multipart uploads: a file above MULTIPART_THRESHOLD goes to S3 in parts -----------------
+
+
+def create_multipart(key, *, content_type):
+    """Start a multipart upload of ``key`` whose parts S3 checks against the SHA-256 each is sent
+    with (the object's checksum is then COMPOSITE); return S3's id of it."""
+    reply = _request(
+        lambda s3: s3.create_multipart_upload(
+            Bucket=bucket_name(),
+            Key=key,
+            ContentType=content_type,
+            ChecksumAlgorithm="SHA256",
+            ChecksumType="COMPOSITE",
+        )
+    )
+    return reply["UploadId"]
+
+
+def presign_part(key, upload_id, number, *, sha256, size, expires):
+    """A PUT URL for part ``number`` that S3 honours only for ``size`` bytes whose SHA-256 is
+    ``sha256``: the browser sends the header ``x-amz-checksum-sha256: <sha256>`` (the URL signs it,
+    so without it S3 answers 403) and S3 refuses any other bytes (400 BadDigest)."""
+    return client().generate_presigned_url(
+        "upload_part",
+        Params={
+            "Bucket": bucket_name(),
+            "Key": key,
+            "UploadId": upload_id,
+            "PartNumber": number,
+            "ChecksumSHA256": sha256,
+            "ContentLength": size,
+        },
+        ExpiresIn=expires,
+    )
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    number: int
+    size: int
+    etag: str
+
+
+def _no_such_upload(error):
+    return error.response.get("Error", {}).get("Code") == "NoSuchUpload"
+
+
+def list_parts(key, upload_id, *, page_size=1000):
+    """The parts S3 holds of a multipart upload, in order, ``page_size`` parts per request; None
+    when S3 no longer knows the upload: it was completed or aborted."""
+
+    def page(s3, marker):
+        try:
+            return s3.list_parts(
+                Bucket=bucket_name(), Key=key, UploadId=upload_id, PartNumberMarker=marker, MaxParts=page_size
+            )
+        except ClientError as error:
+            if _no_such_upload(error):
+                return None
+            raise
+
+    parts, marker = [], 0
+    while True:
+        reply = _request(functools.partial(page, marker=marker))
+        if reply is None:
+            return None
+        parts += [StoredPart(item["PartNumber"], item["Size"], item["ETag"].strip('"')) for item in reply.get("Parts", [])]
+        if not reply.get("IsTruncated"):
+            return parts
+        marker = reply["NextPartNumberMarker"]
+
+
+def complete_multipart(key, upload_id, parts):
+    """Assemble the parts ``[(number, etag, sha256)]`` into the object; False when S3 no longer knows
+    the upload (completed already, or aborted).
+
+    Raises ``ObjectChanged`` when a part is not the one listed any more (sent again meanwhile), and
+    ``BadDigest`` when S3 holds a part whose bytes are not those of its digest.
+    """
+
+    def complete(s3):
+        try:
+            s3.complete_multipart_upload(
+                Bucket=bucket_name(),
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={
+                    "Parts": [
+                        {"PartNumber": number, "ETag": f'"{etag}"', "ChecksumSHA256": sha256}
+                        for number, etag, sha256 in parts
+                    ]
+                },
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if _no_such_upload(error):
+                return False
+            if code == "BadDigest":
+                raise BadDigest() from error
+            if code == "InvalidPart":
+                raise ObjectChanged() from error
+            raise
+        return True
+
+    return _request(complete)
+
+
+class BadDigest(Exception):
+    """S3 holds a part whose bytes are not those of the SHA-256 it was to be assembled with."""
+
+
+def abort_multipart(key, upload_id):
+    """Abort a multipart upload: S3 drops its parts and takes no more. One that S3 no longer knows
+    (completed or aborted) is not an error."""
+
+    def abort(s3):
+        try:
+            s3.abort_multipart_upload(Bucket=bucket_name(), Key=key, UploadId=upload_id)
+        except ClientError as error:
+            if not _no_such_upload(error):
+                raise
+
+    _request(abort)
+
+
+@dataclass(frozen=True)
+class ListedUpload:
+    key: str
+    upload_id: str
+    initiated: datetime
+
+
+def list_multipart_pages(prefix, *, page_size=1000):
+    """The bucket's unfinished multipart uploads under ``prefix``, a page (a list of at most
+    ``page_size``) per ``ListMultipartUploads`` request."""
+    pages = client().get_paginator("list_multipart_uploads").paginate(
+        Bucket=bucket_name(), Prefix=prefix, PaginationConfig={"PageSize": page_size}
+    )
+    with _storage_errors():
+        for page in pages:
+            yield [
+                ListedUpload(item["Key"], item["UploadId"], item["Initiated"].astimezone(timezone.utc))
+                for item in page.get("Uploads", [])
+            ]

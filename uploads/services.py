@@ -118,6 +118,13 @@ def _verify_and_record(row):
         return
     if not row.sha256:
         row.key = _keep_verified(row.key, etag)
+    record_verified(row, etag, image)
+
+
+def record_verified(row, etag, image):
+    """Mark ``row`` verified (its ``etag`` and ``image`` dimensions), inside the caller's
+    transaction: ``upload_verified`` and the variants' task follow on commit, and a decision
+    made before on the same bytes carries over."""
     row.status = Upload.Status.UPLOADED
     row.etag, row.width, row.height = etag, image.width, image.height
     row.verified_at = timezone.now()
@@ -126,9 +133,36 @@ def _verify_and_record(row):
         row.variants_due = row.verified_at + datetime.timedelta(seconds=conf.get("TASK_LEASE"))
     row.save(update_fields=["key", "status", "etag", "width", "height", "verified_at", "variants_due"])
     transaction.on_commit(lambda: upload_verified.send(Upload, instance=row))
+    _inherit_review(row)
     if wants_variants:
         # Enqueued once the row is committed, so a worker finds it; complete never waits for it.
         transaction.on_commit(functools.partial(_enqueue_variants, row.pk))
+
+
+def _inherit_review(row):
+    """A decision follows the bytes: the same file uploaded again is rejected again (whoever was
+    refused it before), and approved again only for the seller it was approved for."""
+    if not row.sha256 or publishing.review_of(row.profile) is None:
+        return
+    same = Upload.objects.filter(sha256=row.sha256, profile=row.profile, status=Upload.Status.UPLOADED).exclude(pk=row.pk)
+    earlier = (
+        same.filter(review=Upload.Review.REJECTED).first()
+        or same.filter(review=Upload.Review.APPROVED, owner_id=row.owner_id).first()
+    )
+    if earlier is None:
+        return
+    decided = latest_decisions([earlier]).get(earlier.pk)
+    decision = Decision.objects.create(
+        upload=row,
+        reviewer=None,  # decided by the app, from the earlier decision on the same bytes
+        before=row.review,
+        after=earlier.review,
+        reason=decided.reason if decided else "",
+        note=decided.note if decided else "",
+    )
+    row.review = earlier.review
+    row.save(update_fields=["review"])
+    transaction.on_commit(lambda: upload_reviewed.send(Upload, instance=row, decision=decision))
 
 
 def _enqueue_variants(upload_id):
@@ -289,11 +323,17 @@ def view_url(row, variant=None):
         if made is None:
             return None
         extension = made.key.rsplit(".", 1)[-1]
+        # A variant's bytes never change under its key: sign it at the start of the current
+        # window, so every page within it gets the same URL and the browser's cache serves it
+        # again; it stays valid at least VIEW_EXPIRES seconds after the page was made.
+        window = conf.get("VIEW_EXPIRES")
+        signed_at = datetime.datetime.fromtimestamp(timezone.now().timestamp() // window * window, datetime.UTC)
         return s3.presign_get(
             made.key,
             content_type=made.content_type,
             filename=f"{stem}-{variant}.{extension}",
-            expires=conf.get("VIEW_EXPIRES"),
+            expires=2 * window,
+            now=signed_at,
         )
     return s3.presign_get(
         row.key,
@@ -301,6 +341,12 @@ def view_url(row, variant=None):
         filename=row.key.rsplit("/", 1)[-1],
         expires=conf.get("VIEW_EXPIRES"),
     )
+
+
+def viewable(viewer, upload_id):
+    """The verified upload ``upload_id`` if ``viewer`` may see it (``publishing.may_view``), else None."""
+    row = Upload.objects.filter(pk=upload_id, status=Upload.Status.UPLOADED).with_variants().first()
+    return row if row is not None and publishing.may_view(row, viewer) else None
 
 
 def visible_url(row, viewer, variant=None):
@@ -372,17 +418,32 @@ def latest_decisions(rows, *, rejected_only=False):
     return latest
 
 
+# The library's view of what ``library`` leaves out: uploads nothing uses, which the clean-up removes.
+NOT_USED = "not_used"
+
+
 def library(owner, state=None):
     """The owner's images as their library shows them, newest first: verified and failed ones,
-    without the leftovers of forms never saved (an unattached upload of a profile that discards
-    unattached ones); ``state`` one of ``publishing.STATES`` narrows it."""
+    without the leftovers of forms never saved or images taken off a product (an unattached
+    upload of a profile that discards unattached ones); ``state`` one of ``publishing.STATES``
+    narrows it, and ``NOT_USED`` gives those leftovers alone (to delete them before the clean-up)."""
     rows = Upload.objects.filter(owner=owner, status__in=[Upload.Status.UPLOADED, Upload.Status.FAILED])
-    if state is not None:
-        rows = rows.filter(publishing.state_q(state))
-    discarding = [name for name in conf.profiles() if conf.get("DISCARD_UNATTACHED", name) is not None]
-    if discarding:
-        rows = rows.exclude(Q(profile__in=discarding) & ~fields.attached_q())
+    if state == NOT_USED:
+        rows = rows.filter(leftover_q())
+    else:
+        if state is not None:
+            rows = rows.filter(publishing.state_q(state))
+        rows = rows.exclude(leftover_q())
     return rows.with_variants().order_by("-created_at", "pk")
+
+
+def leftover_q():
+    """A ``Q`` for the leftovers of forms never saved: unattached uploads of a profile that
+    discards those (``DISCARD_UNATTACHED``); nothing when no profile does."""
+    discarding = [name for name in conf.profiles() if conf.get("DISCARD_UNATTACHED", name) is not None]
+    if not discarding:
+        return Q(pk__in=[])
+    return Q(profile__in=discarding) & ~fields.attached_q()
 
 
 def ready(rows):

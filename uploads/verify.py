@@ -1,6 +1,7 @@
 """The rules a request and a stored object must pass. Pure functions: no I/O, no models."""
 
 import base64
+import hashlib
 import io
 import re
 import warnings
@@ -341,3 +342,121 @@ def _avif_size(head):
 
 
 _HEADER_READERS = {"image/webp": _webp_size, "image/avif": _avif_size}
+
+
+# --- Uploads sent in parts (S3 multipart) ------------------------------------------------------
+
+# S3 assembles at most this many parts into one object.
+MAX_PARTS = 10_000
+# Parts one call may ask URLs for: their digests keep the body far under the API's 16 KB.
+SIGN_BATCH = 100
+
+
+def part_count(size, part_size):
+    """How many parts a file of ``size`` bytes goes in: ``part_size`` bytes each, the last the rest."""
+    return -(-size // part_size)
+
+
+def part_length(number, size, part_size):
+    """The bytes of part ``number`` (counted from 1) of a file of ``size`` bytes."""
+    return min(part_size, size - (number - 1) * part_size)
+
+
+def check_part_count(declared, part_size):
+    """Refuse a file that would need more parts than S3 assembles, as any file over the limit is."""
+    largest = MAX_PARTS * part_size
+    if declared.size > largest:
+        shown, limit = human_size(declared.size), human_size(largest)
+        if shown == limit:
+            shown, limit = byte_count(declared.size, grouped=True), byte_count(largest, grouped=True)
+        message = gettext("File is %(size)s; the limit is %(limit)s.")
+        raise TooLarge(message % {"size": shown, "limit": limit}, field="size")
+
+
+def check_parts(data):
+    """Validate the body of a call that asks for part URLs: ``{"parts": [{"number", "sha256"}, …]}``.
+
+    Returns ``[(number, sha256)]`` in the order asked; whether each number exists in the upload
+    is ``check_part_numbers``'s to say.
+    """
+    if not isinstance(data, dict):
+        raise InvalidField(gettext("The request body must be a JSON object."))
+    parts = data.get("parts")
+    shape = gettext("The field 'parts' must be a list of parts, each with a 'number' and a 'sha256'.")
+    if not isinstance(parts, list) or not parts:
+        raise InvalidField(shape, field="parts")
+    if len(parts) > SIGN_BATCH:
+        message = ngettext(
+            "Ask for at most %(limit)d part at a time.", "Ask for at most %(limit)d parts at a time.", SIGN_BATCH
+        )
+        raise InvalidField(message % {"limit": SIGN_BATCH}, field="parts")
+    wanted = {}
+    for part in parts:
+        if not isinstance(part, dict):
+            raise InvalidField(shape, field="parts")
+        number = part.get("number")
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise InvalidField(gettext("A part's number must be a whole number, 1 or more."), field="parts")
+        if number in wanted:
+            raise InvalidField(gettext("Part %(number)d is asked for twice.") % {"number": number}, field="parts")
+        if not _is_sha256(part.get("sha256")):
+            message = gettext("Part %(number)d needs its SHA-256 digest, base64-encoded (44 characters).")
+            raise InvalidField(message % {"number": number}, field="parts")
+        wanted[number] = part["sha256"]
+    return list(wanted.items())
+
+
+def _is_sha256(value):
+    try:
+        return isinstance(value, str) and len(base64.b64decode(value, validate=True)) == 32
+    except ValueError:
+        return False
+
+
+def check_part_numbers(wanted, count):
+    """Refuse a part number the file does not have (``count`` parts)."""
+    for number, _sha256 in wanted:
+        if number > count:
+            message = ngettext(
+                "There is no part %(number)d: the file has %(count)d part.",
+                "There is no part %(number)d: the file has %(count)d parts.",
+                count,
+            )
+            raise InvalidField(message % {"number": number, "count": count}, field="parts")
+
+
+def check_stored_parts(stored, declared, *, size, part_size):
+    """Each part S3 holds (``number``, ``size``) must be one a URL of this upload was signed for
+    (``declared``: the numbers given a digest) and have the size of its place in the file: else S3
+    took it some other way, and the upload fails."""
+    for part in stored:
+        if part.number not in declared:
+            message = gettext("The storage holds a part %(number)d that no URL of this upload was signed for.")
+            raise VerificationFailed(message % {"number": part.number})
+        expected = part_length(part.number, size, part_size)
+        if part.size != expected:
+            message = ngettext(
+                "Part %(number)d in storage is %(size)s, but %(expected)s byte was declared.",
+                "Part %(number)d in storage is %(size)s, but %(expected)s bytes were declared.",
+                expected,
+            )
+            raise VerificationFailed(message % {"number": part.number, "size": byte_count(part.size), "expected": expected})
+
+
+def missing_parts(stored, count):
+    """The numbers of a file's ``count`` parts that are not among the ``stored`` ones."""
+    held = {part.number for part in stored}
+    return [number for number in range(1, count + 1) if number not in held]
+
+
+def composite_checksum(digests):
+    """The checksum S3 stores for an object assembled from parts of these SHA-256s (base64, in
+    order): the SHA-256 of the parts' digests one after another, a dash, and how many there are."""
+    joined = b"".join(base64.b64decode(digest) for digest in digests)
+    return f"{base64.b64encode(hashlib.sha256(joined).digest()).decode()}-{len(digests)}"
+
+
+def check_composite(expected, stored):
+    """The assembled object is made of exactly the parts whose digests were declared and signed."""
+    if stored != expected:
+        raise VerificationFailed(gettext("The stored file's checksum is not the one its declared parts give."))

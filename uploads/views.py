@@ -8,14 +8,15 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.http import JsonResponse
+from django.http import HttpResponseNotFound, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
-from uploads import conf, limits, publishing, services, verify
+from uploads import conf, limits, multipart, publishing, services, verify
 from uploads.errors import (
     BodyTooLarge,
     CrossSite,
@@ -162,14 +163,16 @@ def api_view(*methods):
 @api_view("GET", "POST")
 def upload_list(request):
     if request.method == "POST":
-        return _create(request)
+        data = _json_body(request)
+        return _create_in_parts(request, data) if multipart.goes_in_parts(data) else _create(request, data)
     return _list(request)  # GET and HEAD (Django drops the body of a HEAD reply)
 
 
 @api_view("GET", "DELETE")
 def upload_detail(request, upload_id):
     if request.method == "DELETE":
-        if services.delete_upload(request.user, upload_id):
+        # An upload of either kind: one still sent in parts has its multipart upload aborted too.
+        if multipart.delete_upload(request.user, upload_id):
             return JsonResponse({}, status=HTTPStatus.OK)
         # The row is deleted; the object is not yet. Say exactly what happens to it.
         return JsonResponse(
@@ -186,8 +189,25 @@ def upload_detail(request, upload_id):
 
 @api_view("POST")
 def upload_complete(request, upload_id):
-    return JsonResponse(upload_json(services.complete_upload(request.user, upload_id)))
+    # An upload of either kind: one sent in parts is first assembled from the parts S3 holds.
+    return JsonResponse(upload_json(multipart.complete_upload(request.user, upload_id)))
 
+
+
+@require_safe
+def view(request, upload_id, variant=None):
+    """A link that stays good: to the upload, or its made variant ``variant``, through a fresh
+    short-lived URL, for a viewer who may see it (``publishing.may_view``); 404 otherwise.
+
+    Pages put the signed URL itself in ``<img src>``; a link a person may follow later (a zoom,
+    a download) points here, so it never leads to S3's "Request has expired"."""
+    row = services.viewable(request.user, upload_id)
+    url = services.view_url(row, variant) if row is not None else None
+    if url is None:
+        return HttpResponseNotFound(gettext("There is no such image, or you may not see it."))
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @csrf_exempt
@@ -195,8 +215,8 @@ def not_found(request, path=""):
     return error_response(NotFound(gettext("There is no API endpoint at this address.")))
 
 
-def _create(request):
-    declared = verify.check_request(_json_body(request))
+def _create(request, data):
+    declared = verify.check_request(data)
     if not services.may_start(request.user, declared.profile):
         message = gettext("Your account may not upload %(profile)s files.")
         raise Forbidden(message % {"profile": declared.profile}, field="profile")
@@ -335,3 +355,79 @@ def upload_json(row, decision=None):
         "created_at": _iso(row.created_at),
         "verified_at": _iso(row.verified_at),
     }
+
+
+# --- Uploads in parts and renewed policies ---------------------------------------------------
+
+
+@api_view("GET", "POST")
+def upload_parts(request, upload_id):
+    """GET: the parts S3 holds and the numbers still to send. POST ``{"parts": [{"number", "sha256"}]}``:
+    a PUT URL for each, with the header it must carry."""
+    if request.method == "POST":
+        wanted = verify.check_parts(_json_body(request))
+        row, signed = multipart.sign_parts(request.user, upload_id, wanted)
+        return JsonResponse(
+            {
+                "id": str(row.pk),
+                "expires_at": row.expires_at.isoformat(),
+                "parts": [
+                    {
+                        "number": part.number,
+                        "size": part.size,
+                        "url": part.url,
+                        "headers": {multipart.CHECKSUM_HEADER: part.sha256},
+                    }
+                    for part in signed
+                ],
+            }
+        )
+    row, held, missing = multipart.stored_parts(request.user, upload_id)
+    return JsonResponse(
+        {
+            "id": str(row.pk),
+            "part_size": row.part_size,
+            "part_count": verify.part_count(row.size, row.part_size),
+            "expires_at": row.expires_at.isoformat(),
+            "parts": [{"number": p.number, "size": p.size, "etag": p.etag, "sha256": p.sha256} for p in held],
+            "missing": missing,
+        }
+    )
+
+
+@api_view("POST")
+def upload_renew(request, upload_id):
+    row, policy = multipart.renew_policy(request.user, upload_id)
+    return JsonResponse(
+        {
+            "id": str(row.pk),
+            "status": row.status,
+            "key": row.key,
+            "upload": {"url": policy["url"], "fields": policy["fields"]},
+            "expires_at": row.expires_at.isoformat(),
+            "max_size": conf.get("MAX_SIZE", row.profile),
+        }
+    )
+
+
+def _create_in_parts(request, data):
+    declared = verify.check_request(data)
+    verify.check_part_count(declared, conf.get("MULTIPART_PART_SIZE"))
+    if not services.may_start(request.user, declared.profile):
+        message = gettext("Your account may not upload %(profile)s files.")
+        raise Forbidden(message % {"profile": declared.profile}, field="profile")
+    if existing := services.already_uploaded(request.user, declared):
+        return JsonResponse({**upload_json(existing), "duplicate": True, "upload": None})
+    with limits.holding(request, declared):
+        row = multipart.create_upload(request.user, declared)
+    reply = {
+        "id": str(row.pk),
+        "status": row.status,
+        "key": row.key,
+        "upload": None,
+        "multipart": {"part_size": row.part_size, "part_count": verify.part_count(row.size, row.part_size)},
+        "expires_at": row.expires_at.isoformat(),
+        "max_size": conf.get("MAX_SIZE", row.profile),
+        "duplicate": False,
+    }
+    return JsonResponse(reply, status=HTTPStatus.CREATED)

@@ -23,6 +23,8 @@ STATE_LABELS = {
     publishing.PUBLISHED: _("Published"),
     publishing.REJECTED: _("Rejected"),
     publishing.FAILED: _("Failed"),
+    # Taken off a product, or dropped into a form never saved: removed by the clean-up after a day.
+    services.NOT_USED: _("Not used anywhere"),
 }
 
 

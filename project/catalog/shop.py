@@ -4,6 +4,7 @@ the viewer may see, always by a variant (a placeholder until it is made), never 
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from project.catalog.models import Product
@@ -41,7 +42,8 @@ def _picture(row, viewer, variant, zoom, rejection):
         url=services.visible_url(row, viewer, variant),
         width=made.width if made else None,
         height=made.height if made else None,
-        zoom=services.visible_url(row, viewer, zoom) if zoom else None,
+        # A link a shopper may follow minutes later: the app's redirect to a fresh signed URL.
+        zoom=reverse("uploads:view_variant", args=[row.pk, zoom]) if zoom and row.variant(zoom) else None,
         mark=review_mark(row, rejection),
     )
 

@@ -2,11 +2,13 @@
 ``complete`` and the variant task leave them, made with the ORM (these tests sign URLs, no S3)."""
 
 import base64
+import datetime
 import hashlib
 import re
 import secrets
 
 from django.db import connection
+from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
 
 from tests.catalog.conftest import DEMO_PROFILES
@@ -44,6 +46,9 @@ def image_maker(make_upload):
         row = make_upload(owner, sha256=digest, **fields)
         if made and row.status == "uploaded":
             make_variants(row)
+        elif row.status == "uploaded":  # asked for, not made yet: as complete leaves it
+            row.variants_due = timezone.now() + datetime.timedelta(minutes=10)
+            row.save(update_fields=["variants_due"])
         return row
 
     return make

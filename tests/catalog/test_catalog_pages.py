@@ -49,7 +49,12 @@ class TestSellerPages:
 
         urls = re.findall(r'<img src="([^"]+)"', page)
         assert len(urls) == 2
-        assert all("X-Amz-Expires=300" in url and "X-Amz-Signature=" in url for url in urls)
+        # Signed at the start of the current VIEW_EXPIRES window for twice as long: the same URL
+        # all window long (cached), and still good VIEW_EXPIRES seconds after the page was made.
+        assert all("X-Amz-Expires=600" in url and "X-Amz-Signature=" in url for url in urls)
+        # The zoom is a link a shopper may follow later: the app's redirect to a fresh URL.
+        links = re.findall(r'<a href="([^"]+)"><img', page)
+        assert [link.startswith("/uploads/view/") and link.endswith("/zoom/") for link in links] == [True, True]
 
     def test_a_form_error_keeps_the_uploaded_images(self, browser, seller, make_upload):
         images = [make_upload(seller, filename="front.jpg"), make_upload(seller, filename="back.jpg")]

@@ -12,9 +12,10 @@ logger = logging.getLogger("uploads")
 
 class Command(BaseCommand):
     help = (
-        "Settle abandoned pending uploads (verify them, or mark them expired) and delete orphaned "
-        "and leftover objects that this installation made. Objects it cannot prove it made are "
-        "reported and kept (listed with -v 2). Safe to run from cron at any time."
+        "Settle abandoned pending uploads (verify them, or mark them expired), delete orphaned "
+        "and leftover objects and abort unfinished multipart uploads that this installation made. "
+        "What it cannot prove it made is reported and kept (listed with -v 2). Safe to run from "
+        "cron at any time."
     )
 
     def add_arguments(self, parser):
@@ -57,12 +58,15 @@ def summary(done, dry_run, heading):
         return (
             f"{heading} (dry run, nothing changed): would verify {done[cleanup.VERIFY, '']}, "
             f"expire {done[cleanup.EXPIRE, '']}, discard {done[cleanup.DISCARD, '']} unattached, "
-            f"delete {objects(done[cleanup.DELETE, ''])}." + variant_work(done, dry_run) + kept(done)
+            f"delete {objects(done[cleanup.DELETE, ''])}."
+            + variant_work(done, dry_run)
+            + multipart_work(done, dry_run)
+            + kept(done)
         )
     line = (
         f"{heading}: {done[cleanup.VERIFY, cleanup.UPLOADED]} verified, {done[cleanup.VERIFY, cleanup.FAILED]} failed, "
         f"{done[cleanup.EXPIRE, '']} expired, {done[cleanup.DISCARD, '']} unattached discarded, "
-        f"{objects(done[cleanup.DELETE, ''])} deleted." + variant_work(done, dry_run)
+        f"{objects(done[cleanup.DELETE, ''])} deleted." + variant_work(done, dry_run) + multipart_work(done, dry_run)
     )
     left = done[cleanup.VERIFY, cleanup.LEFT_PENDING] + done[cleanup.DELETE, cleanup.NOT_DELETED]
     line = f"{line} {left} left for the next run." if left else line
@@ -77,6 +81,15 @@ def variant_work(done, dry_run):
     if dry_run:
         return f" Would release {released} unused variants and ask again for {asked} lost variant tasks."
     return f" Released {released} unused variants; asked again for {asked} lost variant tasks."
+
+
+def multipart_work(done, dry_run):
+    """The multipart uploads' share of the summary, said only when there was some."""
+    count = done[cleanup.ABORT, ""]
+    if not count:
+        return ""
+    uploads = "1 unfinished multipart upload" if count == 1 else f"{count} unfinished multipart uploads"
+    return f" Would abort {uploads}." if dry_run else f" Aborted {uploads}."
 
 
 def kept(done):
