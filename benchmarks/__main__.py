@@ -1,11 +1,15 @@
-"""``python -m benchmarks [--quick]``: every measurement in one run, one table, JSON and a chart.
+"""``python -m benchmarks [--quick] [--database postgresql|sqlite]``: every measurement in one
+run, one table, JSON and a chart.
 
-Starts its own SeaweedFS, throw-away database and gunicorn; talks only to 127.0.0.1.
+Starts its own SeaweedFS, throw-away database (PostgreSQL by default, as a shop runs; SQLite on
+request), variant workers and gunicorn; talks only to 127.0.0.1. A step that cannot measure (a
+load tool that gets no replies, a process that died) ends the run with one line saying why.
 """
 
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -16,11 +20,22 @@ from urllib.parse import urlencode
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from benchmarks import environment, report  # noqa: E402
+from benchmarks import database, environment, report, variantcost  # noqa: E402
+from benchmarks.errors import BenchmarkError  # noqa: E402
 from benchmarks.stats import Figure, Stat  # noqa: E402
+from project.locals3 import LocalS3Error  # noqa: E402
 
-QUICK = {"calls": 200, "repetitions": 3, "complete_calls": 20, "http_seconds": 1, "http_repetitions": 2, "files": 6, "browser_repetitions": 1}
-FULL = {"calls": 1000, "repetitions": 5, "complete_calls": 50, "http_seconds": 5, "http_repetitions": 3, "files": 20, "browser_repetitions": 3}
+QUICK = {
+    "calls": 200, "repetitions": 3, "complete_calls": 20, "http_seconds": 1, "http_repetitions": 2, "files": 6, "browser_repetitions": 1,
+    # Library page and variant worker: 12 MP photos, of which this many different pictures.
+    "library_images": 20, "distinct_photos": 4, "worker_uploads": 6, "worker_repetitions": 1,
+    "imaging": {"photos": 2, "repetitions": 2, "sets": ("product",)},
+}
+FULL = {
+    "calls": 1000, "repetitions": 5, "complete_calls": 50, "http_seconds": 5, "http_repetitions": 3, "files": 20, "browser_repetitions": 3,
+    "library_images": 20, "distinct_photos": 20, "worker_uploads": 24, "worker_repetitions": 2,
+    "imaging": {"photos": 5, "repetitions": 5, "sets": ("product", "avatar")},
+}
 
 
 def ensure_wrk():
@@ -33,21 +48,63 @@ def ensure_wrk():
         sys.exit("The benchmark needs wrk: apt-get install wrk")
 
 
+def ensure_chromium():
+    from project import chromium
+
+    if os.access(chromium.executable(), os.X_OK):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("Installing Debian's chromium (the browser runs)…", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, stdout=subprocess.DEVNULL, env=env)
+    else:
+        sys.exit(f"The benchmark needs Chromium at {chromium.executable()}: apt-get install chromium, or set CHROMIUM_PATH")
+
+
+def _stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt  # the same clean-up as Ctrl-C: workers, servers, the database
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a short run (under a minute)")
-    parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for the JSON and PNG")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run (a few minutes)")
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for the JSON, Markdown and PNG")
+    parser.add_argument("--database", choices=database.KINDS, default="postgresql", help="the throw-away database's kind (default: %(default)s)")
+    parser.add_argument("--postgres", default=os.environ.get("BENCHMARK_POSTGRES", database.POSTGRES_SERVER), metavar="URL", help="the PostgreSQL server to make it on (default: $BENCHMARK_POSTGRES or %(default)s)")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     ensure_wrk()
+    ensure_chromium()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     started = time.monotonic()
-    figures = []
+    steps = [{"step": "start"}]
 
     def step(label):
-        print(f"[{time.monotonic() - started:5.1f} s] {label}", flush=True)
+        # The load average too: on a shared machine it tells a slow figure from a busy neighbour.
+        steps.append({"step": label, "at_seconds": round(time.monotonic() - started, 1), "load": os.getloadavg()[0]})
+        print(f"[{steps[-1]['at_seconds']:5.1f} s, load {steps[-1]['load']:.1f}] {label}", flush=True)
 
-    with environment.started() as env:
+    try:
+        figures, details, database_name = run(args, plan, step)
+    except (BenchmarkError, LocalS3Error) as error:
+        sys.exit(f"python -m benchmarks stopped at “{steps[-1]['step']}”: {error}")
+    except KeyboardInterrupt:
+        sys.exit(f"python -m benchmarks interrupted at “{steps[-1]['step']}”; its servers, workers and database are gone.")
+    details["steps"] = steps[1:]
+    write(args, figures, details, database_name, started)
+
+
+def run(args, plan, step):
+    """Every step: (figures, details for the JSON, the database's name)."""
+    figures, variant_figures, details = [], [], {}
+    step(f"set-up: SeaweedFS and a throw-away {args.database} database")
+    with environment.started(args.database, args.postgres) as env:
         from benchmarks import browserrun, inprocess, overhttp, peer
+
+        step(f"database: {env.database.description}, throw-away, dropped at the end")
+        step("variant time and memory per 12 MP JPEG, 1 core: Pillow and pyvips (benchmarks.imaging)")
+        cost, details["imaging"] = variantcost.measure(**plan["imaging"])
+        variant_figures += cost
 
         step("in-process: presign API and its parts")
         figures += inprocess.presign(plan["calls"], plan["repetitions"])
@@ -105,6 +162,8 @@ def main(argv=None):
         finally:
             server.stop()
 
+        if not counts["upload_params_requests"] or not counts["signature_requests"]:
+            raise BenchmarkError(f"Chromium counted no signing requests of the peer's widget: {counts}")
         params_per_file = counts["upload_params_requests"] / counts["files"]
         signatures_per_file = counts["signature_requests"] / counts["files"]
         peer_name = f"peer: {params_per_file:g} get_upload_params + {signatures_per_file:g} signatures per file (counted in Chromium)"
@@ -140,23 +199,68 @@ def main(argv=None):
                 note="ours includes one S3 round trip the peer never makes",
             )
         )
+        # After the upload figures, so these run as they always did (before any worker ran).
+        variant_figures += variants_and_library(env, plan, step, details)
+        database_name = env.database.description
+    return figures + variant_figures, details, database_name
 
+
+def variants_and_library(env, plan, step, details):
+    """The variant worker's throughput, then the library page of a seller whose product photos
+    have their variants: the bytes Chromium downloads for it."""
+    from benchmarks import browserrun, library, overhttp, seed, workers
+    from benchmarks.inprocess import logged_in_client
+
+    library_count, worker_count = plan["library_images"], plan["worker_uploads"]
+    step(f"variant worker: {library_count + worker_count} photos of 12 MP ({plan['distinct_photos']} different pictures) through the API")
+    photos = seed.photos(library_count + worker_count, plan["distinct_photos"])
+    worker_ids = seed.as_new_user("worker", photos[library_count:], "product_image")
+    library_ids = library.seed_seller(photos[:library_count])
+    del photos
+    timeout = 60 + 10 * max(worker_count, library_count)
+    step(f"variant worker: {worker_count} uploads with 1 and with 2 db_workers on {env.database.description}")
+    figures, details["worker_runs"] = workers.throughput(env.env, worker_ids, plan["worker_repetitions"], timeout)
+    step(f"variant worker: the library's {library_count} product images, 2 db_workers")
+    seconds, cpu = workers.make_variants(env.env, library_ids, 2, timeout)
+    details["library_variants"] = {"uploads": library_count, "workers": 2, "seconds": seconds, "cpu_seconds": cpu}
+
+    step(f"browser: bytes of the library page with {library_count} product images")
+    client, _ = logged_in_client(library.SELLER)  # before Playwright runs its loop, in which the ORM refuses to run
+    server = overhttp.Gunicorn(env.env)
+    try:
+        browser = browserrun.Browser(server.url)
+        try:
+            details["library_page"] = library.page_bytes(browser, client.cookies["sessionid"].value)
+        finally:
+            browser.close()
+    finally:
+        server.stop()
+    return figures + library.figures(details["library_page"], library_count)
+
+
+def write(args, figures, details, database_name, started):
     print()
+    print(f"Database: {database_name}")
     print(report.table(figures))
     args.out.mkdir(parents=True, exist_ok=True)
     name = "quick" if args.quick else "full"
-    report.write_json(figures, args.out / f"{name}.json", quick=args.quick)
+    caption = f"{'Quick' if args.quick else 'Full'} run on {report.machine()}; database: {database_name}."
+    report.write_json(figures, args.out / f"{name}.json", quick=args.quick, database=database_name, details=details)
     report.write_chart(figures, args.out / f"{name}.png")
-    (args.out / f"{name}.md").write_text(report.markdown(figures))
-    print(f"\nWrote {args.out / (name + '.json')} and {args.out / (name + '.png')} in {time.monotonic() - started:.0f} s.")
+    (args.out / f"{name}.md").write_text(report.markdown(figures, caption))
+    print(f"\nWrote {args.out / (name + '.json')}, {name}.md and {name}.png in {time.monotonic() - started:.0f} s.")
 
 
 def _per_request_ms(rate):
     """Worker milliseconds per request from requests per second (2 workers share the load)."""
+    if not rate.low:
+        raise BenchmarkError(f"a load run had a repetition of no requests per second ({rate})")
     return Stat(2000 / rate.median, 2000 / rate.high, 2000 / rate.low, "ms")
 
 
 def _sum_stats(stats):
+    if not stats:
+        raise BenchmarkError("nothing to add up (no requests counted)")
     return Stat(sum(s.median for s in stats), sum(s.low for s in stats), sum(s.high for s in stats), stats[0].unit)
 
 

@@ -1,12 +1,15 @@
 """Everything a benchmark run needs, started for that run only: SeaweedFS on free ports, a
-throw-away SQLite database, the demo under benchmarks.settings, a seller and a staff login."""
+throw-away database (PostgreSQL, or SQLite), the demo under benchmarks.settings with the database
+tasks backend, a seller and a staff login."""
 
 import os
 import secrets
 import tempfile
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks import database
 from project.locals3 import SeaweedFS
 
 BUCKET = "bench-uploads"
@@ -17,14 +20,16 @@ PASSWORD = "bench-password"
 class Environment:
     workdir: Path
     s3: SeaweedFS
+    database: database.Database
 
     @property
     def env(self):
-        """The environment for processes that load benchmarks.settings (gunicorn, the browser run)."""
+        """The environment for processes that load benchmarks.settings (gunicorn, workers, the browser run)."""
         return {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "benchmarks.settings",
-            "DATABASE_URL": f"sqlite:///{self.workdir / 'db.sqlite3'}",
+            "DATABASE_URL": self.database.url,
+            "DJANGO_TASKS_BACKEND": "database",
             "AWS_S3_ENDPOINT_URL": self.s3.endpoint_url,
             "AWS_ACCESS_KEY_ID": self.s3.access_key,
             "AWS_SECRET_ACCESS_KEY": self.s3.secret_key,
@@ -49,16 +54,18 @@ class Environment:
         )
 
 
-class started:
-    """``with started() as env:`` sets up and tears down the whole environment."""
-
-    def __enter__(self):
-        self._tmp = tempfile.TemporaryDirectory(prefix="uploads-bench-")
-        workdir = Path(self._tmp.name)
+@contextmanager
+def started(database_kind="postgresql", postgres_server=database.POSTGRES_SERVER):
+    """``with started() as env:`` sets up the whole environment, and tears it down (the database
+    dropped, SeaweedFS stopped, the folder removed) however the block ends."""
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="uploads-bench-")))
+        db = stack.enter_context(database.throwaway(database_kind, workdir, postgres_server))
         s3 = SeaweedFS(workdir / "s3", access_key="bench-" + secrets.token_hex(4), secret_key=secrets.token_hex(16))
+        stack.callback(s3.stop)
         s3.start()
-        self.environment = Environment(workdir=workdir, s3=s3)
-        os.environ.update(self.environment.env)
+        environment = Environment(workdir=workdir, s3=s3, database=db)
+        os.environ.update(environment.env)
         import django
 
         django.setup()
@@ -70,8 +77,4 @@ class started:
         User = get_user_model()
         User.objects.create_user("seller", password=PASSWORD)
         User.objects.create_user("staff", password=PASSWORD, is_staff=True, is_superuser=True)
-        return self.environment
-
-    def __exit__(self, *exc):
-        self.environment.s3.stop()
-        self._tmp.cleanup()
+        yield environment

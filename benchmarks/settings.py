@@ -14,6 +14,8 @@ globals().update(peer.SETTINGS)
 # Logins are made by the benchmark; a slow hasher would only measure itself.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# The demo emails sellers of review decisions; the run approves images and must not print mail.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # Two gunicorn workers write at once: wait for the lock instead of failing.
     DATABASES["default"]["OPTIONS"] = {  # noqa: F405
@@ -21,3 +23,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+else:
+    # As a shop runs PostgreSQL: connections kept between requests, not one opened per request.
+    DATABASES["default"]["CONN_MAX_AGE"] = 600  # noqa: F405
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # noqa: F405

@@ -4,6 +4,8 @@ import statistics
 import time
 from dataclasses import asdict, dataclass
 
+from benchmarks.errors import BenchmarkError
+
 
 @dataclass(frozen=True)
 class Stat:
@@ -14,7 +16,15 @@ class Stat:
 
     @classmethod
     def of(cls, samples, unit):
+        samples = list(samples)
+        if not samples:
+            raise BenchmarkError(f"no samples to summarise (in {unit})")
         return cls(statistics.median(samples), min(samples), max(samples), unit)
+
+    @classmethod
+    def once(cls, value, unit):
+        """A figure measured once, or counted: no spread."""
+        return cls(value, value, value, unit)
 
     def __str__(self):
         return f"{_num(self.median)} {self.unit} ({_num(self.low)}–{_num(self.high)})"
