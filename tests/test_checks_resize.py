@@ -29,7 +29,10 @@ def test_the_demos_resize_targets_pass(settings):
 def test_none_and_a_target_with_defaults_pass(settings):
     settings.UPLOADS = {
         "CLIENT_RESIZE": {"max_width": 2560, "max_height": 2560},
-        "PROFILES": {"avatar": {"CLIENT_RESIZE": None}, "banner": {"CLIENT_RESIZE": {"max_width": 3000, "max_height": 1000, "type": "image/webp", "quality": 1}}},
+        "PROFILES": {
+            "avatar": {"CLIENT_RESIZE": None},
+            "banner": {"CLIENT_RESIZE": {"max_width": 3000, "max_height": 1000, "type": "image/webp", "quality": 1}},
+        },
     }
 
     assert messages() == [] and messages(check_settings) == []
@@ -97,7 +100,8 @@ def test_a_top_level_target_is_checked_against_every_profile_that_inherits_it(se
 
 
 def test_a_box_smaller_than_the_profiles_minimum_is_an_error(settings):
-    settings.UPLOADS = {"PROFILES": {"product": {"MIN_WIDTH": 500, "MIN_HEIGHT": 500, "CLIENT_RESIZE": {**AVATAR, "max_height": 400}}}}
+    product = {"MIN_WIDTH": 500, "MIN_HEIGHT": 500, "CLIENT_RESIZE": {**AVATAR, "max_height": 400}}
+    settings.UPLOADS = {"PROFILES": {"product": product}}
 
     errors = check_client_resize(None)
 

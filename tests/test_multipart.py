@@ -725,3 +725,14 @@ def test_the_buckets_cors_rule_lets_a_browser_put_parts_with_their_checksum_head
     assert "PUT" in rule["AllowedMethods"]
     assert rule["AllowedHeaders"] == ["*"]  # x-amz-checksum-sha256 among them
     assert rule["ExposeHeaders"] == ["ETag"]
+
+
+def test_under_require_checksum_an_upload_in_parts_needs_no_whole_file_digest(api, s3, settings):
+    # S3 checks every part's digest instead; a browser cannot hash a 1 GB file whole.
+    settings.UPLOADS = {**settings.UPLOADS, "REQUIRE_CHECKSUM": True}
+
+    in_parts = api.create("big.jpg", "image/jpeg", 2 * PART)
+    in_one_piece = api.create("small.jpg", "image/jpeg", MB)
+
+    assert in_parts.status_code == 201 and in_parts.json()["multipart"]["part_count"] == 2
+    assert in_one_piece.status_code == 400 and in_one_piece.json()["error"]["field"] == "sha256"

@@ -33,6 +33,7 @@ SAME_IN_GERMAN = {
     "%(size)s MB": "units are written the same",
     "%(size)s KB": "units are written the same",
     "%(width)s × %(height)s · %(size)s": "no words, only numbers",
+    "%(size)s/s": "units are written the same",
     "ETag": "an HTTP header's name",
     "SHA-256": "an algorithm's name",
     "Uploads": "German uses the English word",

@@ -118,8 +118,11 @@ def type_name(content_type):
     return TYPE_NAMES.get(content_type, content_type)
 
 
-def check_request(data):
-    """Validate the create call's JSON body; return the declared file or raise."""
+def check_request(data, *, in_parts=False):
+    """Validate the create call's JSON body; return the declared file or raise.
+
+    A file sent ``in_parts`` needs no whole-file digest under REQUIRE_CHECKSUM: S3 checks each
+    part's instead (a browser cannot hash a large file whole without reading it into memory)."""
     if not isinstance(data, dict):
         raise InvalidField(gettext("The request body must be a JSON object."))
     profile = data.get("profile", conf.DEFAULT_PROFILE)
@@ -166,12 +169,13 @@ def check_request(data):
         else:
             message = gettext("Files of an unknown type are not accepted; upload %(names)s.")
         raise UnsupportedType(message % {"type": content_type, "names": names}, field="content_type")
-    return Declared(filename, content_type, size, _checked_digest(data.get("sha256")), profile)
+    required = conf.get("REQUIRE_CHECKSUM") and not in_parts
+    return Declared(filename, content_type, size, _checked_digest(data.get("sha256"), required=required), profile)
 
 
-def _checked_digest(value):
+def _checked_digest(value, *, required):
     if value is None or value == "":
-        if conf.get("REQUIRE_CHECKSUM"):
+        if required:
             raise InvalidField(
                 gettext("The field 'sha256' is required: the file's SHA-256 digest, base64-encoded."), field="sha256"
             )

@@ -411,7 +411,7 @@ def upload_renew(request, upload_id):
 
 
 def _create_in_parts(request, data):
-    declared = verify.check_request(data)
+    declared = verify.check_request(data, in_parts=True)
     verify.check_part_count(declared, conf.get("MULTIPART_PART_SIZE"))
     if not services.may_start(request.user, declared.profile):
         message = gettext("Your account may not upload %(profile)s files.")

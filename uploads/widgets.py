@@ -1,6 +1,7 @@
 """The uploader as a form widget: the same element the ``{% uploader %}`` tag renders, plus a
 hidden input that carries the chosen upload ids, in order, back to the form."""
 
+import json
 import uuid
 
 from django import forms
@@ -36,10 +37,20 @@ def uploader_context(profile):
         "parallel": conf.get("PARALLEL"),
         "min_width": conf.get("MIN_WIDTH", profile),
         "min_height": conf.get("MIN_HEIGHT", profile),
+        "client_resize": client_resize(profile),
         "catalog_url": reverse("uploads:jsi18n"),
         "script_url": static("uploads/uploader.js"),
         "style_url": static("uploads/uploader.css"),
     }
+
+
+def client_resize(profile):
+    """The profile's CLIENT_RESIZE with its defaults filled in, as the JSON of data-client-resize;
+    "" when it has none (the page then sends every file as picked)."""
+    spec = conf.get("CLIENT_RESIZE", profile)
+    if spec is None:
+        return ""
+    return json.dumps({**conf.CLIENT_RESIZE_DEFAULTS, **spec}, sort_keys=True, separators=(",", ":"))
 
 
 class UploadWidget(forms.Widget):

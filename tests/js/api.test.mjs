@@ -9,6 +9,7 @@ import {
   csrfTokenFor,
   fillUrl,
   readCookie,
+  uploadUrls,
 } from "../../uploads/static/uploads/uploader/api.js"
 import { UploadFailure } from "../../uploads/static/uploads/uploader/failure.js"
 import { installDom } from "./fake-dom.mjs"
@@ -270,5 +271,88 @@ describe("the API client", () => {
     const api = createApi(URLS, () => "", { fetch: send })
 
     await assert.rejects(api.complete("u1", { signal: controller.signal }), { name: "AbortError" })
+  })
+})
+
+describe("apiFailure of uploads in parts", () => {
+  test("a part declared with other bytes, or a call for the other kind of upload, is not worth retrying", () => {
+    for (const code of ["part_changed", "not_multipart", "sent_in_parts"]) {
+      assert.equal(apiFailure(409, { error: { code, message: "No." } }).retryable, false, code)
+    }
+  })
+
+  test("parts missing at completion are worth another attempt: it sends them", () => {
+    assert.equal(apiFailure(409, { error: { code: "parts_missing", message: "2 parts…" } }).retryable, true)
+  })
+})
+
+describe("uploadUrls", () => {
+  test("takes the element's parts and renew URLs", () => {
+    assert.deepEqual(uploadUrls({ ...URLS, partsUrl: "/p/{id}/", renewUrl: "/r/{id}/" }), {
+      partsUrl: "/p/{id}/",
+      renewUrl: "/r/{id}/",
+    })
+  })
+
+  test("without them, puts them under the detail URL as the app's URLconf does", () => {
+    assert.deepEqual(uploadUrls(URLS), {
+      partsUrl: "/uploads/api/uploads/{id}/parts/",
+      renewUrl: "/uploads/api/uploads/{id}/renew/",
+    })
+  })
+})
+
+describe("the API client, for uploads that outlast one request", () => {
+  const summary = (calls) => calls.map(({ url, method, body }) => [method, url, body])
+
+  test("asks which parts S3 holds, and signs parts by number and digest", async () => {
+    const { send, calls } = fakeFetch({ status: 200, json: { parts: [] } }, { status: 200, json: { parts: [] } })
+    const api = createApi(URLS, () => "t0k", { fetch: send })
+
+    await api.parts("u1")
+    await api.signParts("u1", [{ number: 2, sha256: "c2hh" }])
+
+    assert.deepEqual(summary(calls), [
+      ["GET", "/uploads/api/uploads/u1/parts/", undefined],
+      ["POST", "/uploads/api/uploads/u1/parts/", '{"parts":[{"number":2,"sha256":"c2hh"}]}'],
+    ])
+  })
+
+  test("renews a policy with a POST of nothing", async () => {
+    const { send, calls } = fakeFetch({ status: 200, json: { upload: {} } })
+    await createApi(URLS, () => "t0k", { fetch: send }).renew("u1")
+    assert.deepEqual(summary(calls), [["POST", "/uploads/api/uploads/u1/renew/", undefined]])
+  })
+
+  test("lists the pending uploads of a profile, asking the server to filter and filtering again", async () => {
+    const mine = { id: "a", status: "pending", profile: "poster" }
+    const { send, calls } = fakeFetch(
+      {
+        status: 200,
+        json: {
+          results: [mine, { id: "b", status: "uploaded", profile: "poster" }, { id: "c", status: "pending", profile: "default" }],
+          next: "http://testserver/uploads/api/uploads/?status=pending&profile=poster&page=2",
+        },
+      },
+      { status: 200, json: { results: [{ id: "d", status: "pending", profile: "poster" }], next: null } },
+    )
+
+    const found = await createApi(URLS, () => "t0k", { fetch: send }).pending("poster")
+
+    assert.deepEqual(found.map((upload) => upload.id), ["a", "d"])
+    assert.deepEqual(
+      calls.map(({ url }) => url),
+      [
+        "/uploads/api/uploads/?status=pending&profile=poster",
+        "http://testserver/uploads/api/uploads/?status=pending&profile=poster&page=2",
+      ],
+    )
+  })
+
+  test("reads a few pages of pending uploads at most", async () => {
+    const page = { status: 200, json: { results: [], next: "/uploads/api/uploads/?page=2" } }
+    const { send, calls } = fakeFetch(page, page, page, page)
+    await createApi(URLS, () => "t0k", { fetch: send }).pending("default")
+    assert.equal(calls.length, 3)
   })
 })

@@ -30,6 +30,10 @@ describe("readConfig", () => {
       valueInput: null,
       maxSize: 10 * MB,
       accept: ["image/jpeg", "image/png"],
+      resize: null,
+      partsUrl: "",
+      renewUrl: "",
+      multipartThreshold: 0,
       maxCount: 0,
       firstBadge: "",
       parallel: 3,
@@ -71,8 +75,10 @@ describe("readConfig", () => {
 function fakeServer({ upload = {}, storage = { status: 204 } } = {}) {
   const requests = []
   globalThis.fetch = async (url, init) => {
-    requests.push(`${init.method} ${url}`)
     const reply = (status, json) => ({ status, ok: status < 300, json: async () => json })
+    // Each mount asks for the interrupted uploads it could resume (resume.test.mjs): none here.
+    if (url.startsWith("/api/uploads/?status=pending")) return reply(200, { results: [], next: null })
+    requests.push(`${init.method} ${url}`)
     if (url === "/api/uploads/")
       return reply(201, { id: "u1", upload: { url: "https://s3.example/bucket", fields: { key: "k" } } })
     if (url === "/api/uploads/u1/complete/") {
@@ -207,6 +213,20 @@ describe("a mounted uploader", () => {
     assert.equal(root.querySelector(".uploader__thumb").getAttribute("class"), "uploader__thumb uploader__placeholder")
   })
 
+  test("a file without a type is judged by its first bytes, still before any request", async () => {
+    const root = page('data-accept="image/jpeg"')
+    const file = new File(["just text"], "notes")
+
+    mount(root).addFiles([file])
+    await until(() => rowStates(root)[0] === "failed")
+
+    assert.deepEqual(requests, [])
+    assert.deepEqual(events.at(-1), [
+      "error",
+      { file, code: "unsupported_type", message: "notes is not one of the accepted types: JPEG.", retryable: false },
+    ])
+  })
+
   test("a storage refusal fails the row; Remove deletes the upload it created", async () => {
     requests = fakeServer({ storage: { status: 403, body: "<Error><Code>SignatureDoesNotMatch</Code></Error>" } })
     const root = page()
@@ -232,7 +252,7 @@ describe("a mounted uploader", () => {
     assert.deepEqual(events.at(-1)[1].code, "not_verified")
     assert.equal(root.querySelector("[role=alert]").textContent, "The server did not confirm the file; try again.")
     assert.deepEqual(
-      root.querySelectorAll("button").map((button) => button.dataset.action),
+      root.querySelectorAll("button[data-action]").map((button) => button.dataset.action),
       ["Retry", "Remove"],
     )
   })

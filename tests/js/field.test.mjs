@@ -280,6 +280,58 @@ describe("a form field", () => {
     assert.equal(dom.document.activeElement.dataset.action, "Move up")
   })
 
+  test("the order is the images': a failed row above the first one leaves its Move up off", () => {
+    const { add, list, rows, field: mounted, value, root } = field(ORDERED, { multiple: true })
+    const failed = add("broken.jpg", "failed")
+    list.prepend(failed.li)
+    const uploading = add("coming.jpg", "uploading")
+    list.children[1].after(uploading.li) // broken, a, coming, b
+    mounted.changed()
+    const [first, second] = [rows.get(list.children[1]), rows.get(list.children[3])]
+    const enabled = (row, action) => !row.actions.querySelector(`button[data-action="${action}"]`).disabled
+
+    assert.deepEqual([enabled(first, "Move up"), enabled(first, "Move down")], [false, true])
+    assert.deepEqual([enabled(second, "Move up"), enabled(second, "Move down")], [true, false])
+
+    mounted.move(second, "Move up")
+
+    assert.deepEqual(
+      list.children.map((li) => rows.get(li).name),
+      ["broken.jpg", "b.jpg", "a.jpg", "coming.jpg"],
+    )
+    assert.equal(value(), "u2,u1")
+    assert.equal(root.querySelector(".uploader__live").textContent, "b.jpg is now 1 of 2.")
+  })
+
+  test("dragging a done row's handle reorders the field and says where the row went", () => {
+    const { list, rows, value, root, events } = field(ORDERED, { multiple: true })
+    for (const [index, li] of list.children.entries()) {
+      li.getBoundingClientRect = () => ({ top: index * 50, height: 50 })
+    }
+    const handle = list.children[0].querySelector(".uploader__handle")
+    const pointer = (type, clientY) => {
+      const event = Object.assign(new Event(type, { bubbles: true }), { pointerId: 7, pointerType: "touch", clientY })
+      handle.dispatchEvent(event)
+    }
+
+    pointer("pointerdown", 25)
+    pointer("pointermove", 90)
+    pointer("pointerup", 90)
+
+    assert.deepEqual(
+      list.children.map((li) => rows.get(li).name),
+      ["b.jpg", "a.jpg"],
+    )
+    assert.equal(value(), "u2,u1")
+    assert.deepEqual(events, [["change", { ids: ["u2", "u1"] }]])
+    assert.equal(root.querySelector(".uploader__live").textContent, "a.jpg is now 2 of 2.")
+  })
+
+  test("a single-upload field has nothing to drag", () => {
+    const { list } = field(SINGLE)
+    assert.equal(list.querySelector(".uploader__handle"), null)
+  })
+
   test("a capped field counts every row but the failed ones", () => {
     const { add, field: mounted, root } = field(ORDERED, { multiple: true, maxCount: 3 })
     assert.deepEqual([mounted.room(), mounted.hasRoom()], [1, true])

@@ -1,7 +1,18 @@
 import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 
-import { checkFile, isAcceptedType, parseAccept, typeNames } from "../../uploads/static/uploads/uploader/files.js"
+import { UploadFailure } from "../../uploads/static/uploads/uploader/failure.js"
+import {
+  checkFile,
+  isAcceptedType,
+  isGenericType,
+  parseAccept,
+  prepareFile,
+  sniffType,
+  typeNames,
+  withSniffedType,
+} from "../../uploads/static/uploads/uploader/files.js"
+import { image } from "./images.mjs"
 import { MB, installCatalogue } from "./support.mjs"
 
 describe("checks before any request", () => {
@@ -56,8 +67,10 @@ describe("checks before any request", () => {
     })
   })
 
-  test("a file whose type the browser does not know is refused when types are given", () => {
-    assert.equal(checkFile(file("photo.heic", MB, ""), { accept }).code, "unsupported_type")
+  test("a file whose type the browser does not know waits for its first bytes to tell", () => {
+    assert.equal(checkFile(file("IMG_0042", MB, ""), { accept }), null)
+    assert.equal(checkFile(file("IMG_0042", MB, "application/octet-stream"), { accept }), null)
+    assert.equal(checkFile(file("IMG_0042", 20 * MB, ""), { maxSize: 10 * MB, accept }).code, "too_large")
   })
 
   test("the size is checked first, like the server does", () => {
@@ -86,5 +99,118 @@ describe("checks before any request", () => {
     } finally {
       delete globalThis.django
     }
+  })
+})
+
+describe("the type a file's first bytes announce", () => {
+  test("is read for the five types the server verifies, by the server's rules", () => {
+    assert.equal(sniffType(image.jpeg), "image/jpeg")
+    assert.equal(sniffType(image.png), "image/png")
+    assert.equal(sniffType(image.gif87), "image/gif")
+    assert.equal(sniffType(image.gif89), "image/gif")
+    assert.equal(sniffType(image.webp), "image/webp")
+    assert.equal(sniffType(image.avif), "image/avif")
+  })
+
+  test("AVIF is told by its ftyp box's brands, the major one or a compatible one", () => {
+    assert.equal(sniffType(image.ftyp("mif1", ["mif1", "miaf", "avif"])), "image/avif")
+    assert.equal(sniffType(image.ftyp("avis", ["msf1"])), "image/avif")
+    assert.equal(sniffType(image.ftyp("heic", ["mif1", "heic"])), null)
+    // A brand after the box's end belongs to the next box.
+    assert.equal(sniffType(image.ftyp("mif1", ["miaf"], "avif")), null)
+  })
+
+  test("anything else, and too few bytes, announce nothing", () => {
+    assert.equal(sniffType(new TextEncoder().encode("<svg xmlns='http://www.w3.org/2000/svg'/>")), null)
+    assert.equal(sniffType(new Uint8Array([0xff, 0xd8])), null)
+    assert.equal(sniffType(new Uint8Array(0)), null)
+  })
+
+  test("only an empty or generic type is no type at all", () => {
+    assert.deepEqual(["", " ", "application/octet-stream", undefined].map(isGenericType), [true, true, true, true])
+    assert.deepEqual(["image/jpeg", "image/heic", "text/plain"].map(isGenericType), [false, false, false])
+  })
+
+  test("a JPEG named IMG_0042 is that JPEG, declared as one, with its name", async () => {
+    const picked = new File([image.jpeg], "IMG_0042", { type: "", lastModified: 7 })
+
+    const known = await withSniffedType(picked)
+
+    assert.deepEqual([known.name, known.type, known.size, known.lastModified], ["IMG_0042", "image/jpeg", picked.size, 7])
+    assert.deepEqual(new Uint8Array(await known.arrayBuffer()), image.jpeg)
+  })
+
+  test("a file with a type, or whose bytes are no image, is left as it is", async () => {
+    const typed = new File([image.png], "IMG_0042.jpg", { type: "image/jpeg" })
+    const text = new File(["just text"], "notes", { type: "" })
+    assert.equal(await withSniffedType(typed), typed)
+    assert.equal(await withSniffedType(text), text)
+  })
+})
+
+describe("the file that is sent", () => {
+  const file = (name, size, type) => ({ name, size, type })
+  const limits = { maxSize: 2 * MB, accept: ["image/jpeg", "image/png", "image/webp"] }
+  const photo = new File([new Uint8Array(7 * MB)], "IMG_1234.HEIC", { type: "image/heic" })
+  const resize = { maxWidth: 1024, maxHeight: 1024, type: "image/jpeg", quality: 0.85 }
+
+  test("is the picked file itself when it needs nothing", async () => {
+    const picked = new File([image.jpeg], "shoe.jpg", { type: "image/jpeg" })
+    assert.equal(await prepareFile(picked, limits), picked)
+  })
+
+  test("is declared with the type its bytes announce when it had none", async () => {
+    const sent = await prepareFile(new File([image.jpeg], "IMG_0042"), limits)
+    assert.deepEqual([sent.name, sent.type], ["IMG_0042", "image/jpeg"])
+  })
+
+  test("is refused as of no accepted type when its bytes are no image it accepts", async () => {
+    await assert.rejects(prepareFile(new File(["just text"], "notes"), limits), {
+      name: "UploadFailure",
+      code: "unsupported_type",
+      retryable: false,
+      message: "notes is not one of the accepted types: JPEG, PNG, WebP.",
+    })
+    await assert.rejects(prepareFile(new File([image.gif89], "IMG_0043"), limits), { code: "unsupported_type" })
+  })
+
+  test("is the resized file where the profile resizes, and the original is not looked at again", async () => {
+    const resized = new File([new Uint8Array(300_000)], "IMG_1234.jpg", { type: "image/jpeg" })
+    const calls = []
+    const shrink = async (...args) => (calls.push(args), resized)
+
+    assert.equal(await prepareFile(photo, { ...limits, resize }, { shrink }), resized)
+    assert.deepEqual(calls, [[photo, resize, limits]])
+  })
+
+  test("is resized from the type its bytes announce", async () => {
+    const calls = []
+    const shrink = async (file) => (calls.push(file.type), null)
+    await prepareFile(new File([image.png], "IMG_0042"), { ...limits, resize }, { shrink })
+    assert.deepEqual(calls, ["image/png"])
+  })
+
+  test("still too large once resized, it is refused with its own size and name", async () => {
+    const heavy = new File([new Uint8Array(2.5 * MB)], "IMG_1234.jpg", { type: "image/jpeg" })
+    const failure = await prepareFile(photo, { ...limits, resize }, { shrink: async () => heavy }).catch((error) => error)
+    assert.ok(failure instanceof UploadFailure)
+    assert.deepEqual([failure.code, failure.message], ["too_large", "IMG_1234.jpg is 2.5 MB; the limit is 2 MB."])
+  })
+
+  test("as picked where the browser could not resize it, and refused if that cannot pass", async () => {
+    const small = new File([image.jpeg], "me.jpg", { type: "image/jpeg" })
+    assert.equal(await prepareFile(small, { ...limits, resize }, { shrink: async () => null }), small)
+    await assert.rejects(prepareFile(photo, { ...limits, resize }, { shrink: async () => null }), {
+      code: "too_large",
+      message: "IMG_1234.HEIC is 7 MB; the limit is 2 MB.",
+    })
+  })
+
+  test("with a resize target, an image too large or of another type is let through to be resized", () => {
+    assert.equal(checkFile(photo, { ...limits, resize }), null)
+    assert.equal(checkFile(file("logo.gif", MB, "image/gif"), { ...limits, resize }), null)
+    assert.equal(checkFile(file("IMG_0042", 9 * MB, ""), { ...limits, resize }), null)
+    assert.equal(checkFile(file("manual.pdf", MB, "application/pdf"), { ...limits, resize }).code, "unsupported_type")
+    assert.equal(checkFile(file("film.mp4", 9 * MB, "video/mp4"), { ...limits, resize }).code, "too_large")
   })
 })

@@ -7,6 +7,8 @@ import {
   countBusy,
   createRowView,
   detailsText,
+  doneNeighbour,
+  formatPercent,
   isSettled,
   reviewNote,
   statusText,
@@ -134,6 +136,23 @@ describe("detailsText", () => {
   })
 })
 
+describe("formatPercent", () => {
+  afterEach(() => delete globalThis.document)
+
+  test("a whole percentage in the page's language", () => {
+    globalThis.document = { documentElement: { lang: "en" } }
+    assert.equal(formatPercent(0.42), "42%")
+    assert.equal(formatPercent(1), "100%")
+    globalThis.document = { documentElement: { lang: "de" } }
+    assert.equal(formatPercent(0.42), "42\u00a0%")
+  })
+
+  test("a lang attribute that is no language tag falls back to the browser's", () => {
+    globalThis.document = { documentElement: { lang: "not a tag!" } }
+    assert.match(formatPercent(0.5), /50/)
+  })
+})
+
 describe("a row on the page", () => {
   let dom
   let list
@@ -143,6 +162,7 @@ describe("a row on the page", () => {
 
   beforeEach(() => {
     dom = installDom()
+    dom.document.documentElement.lang = "en"
     list = dom.html("<ul></ul>")
     input = dom.html('<input type="file">')
     dom.document.body.append(input, list)
@@ -166,12 +186,14 @@ describe("a row on the page", () => {
     assert.equal(row.preview, thumb.getAttribute("src"))
     assert.deepEqual(
       body.children.map((child) => child.getAttribute("class")),
-      ["uploader__name", "uploader__progress", "uploader__status"],
+      ["uploader__name", "uploader__progress", "uploader__percent", "uploader__status"],
     )
     assert.match(row.nameId, /^id_images_uploader-file-\d+$/)
     assert.equal(body.querySelector(".uploader__name").id, row.nameId)
     assert.equal(row.progress.getAttribute("aria-label"), "Upload progress for shoe.jpg")
     assert.equal(row.progress.value, 0)
+    assert.equal(row.progress.getAttribute("aria-valuetext"), "0%")
+    assert.deepEqual([row.percent.textContent, row.percent.getAttribute("aria-hidden")], ["0%", "true"])
     assert.equal(row.status.getAttribute("role"), "status")
     assert.equal(actions.getAttribute("class"), "uploader__actions")
   })
@@ -307,6 +329,7 @@ describe("a row on the page", () => {
     const rows = view({ ordered: true })
     const [first, second] = [rows.create(jpeg()), rows.create(jpeg())]
     list.append(first.li, second.li)
+    for (const row of [first, second]) rows.setStatus(row, "done")
     for (const row of [first, second]) rows.setActions(row, actionsFor("done", { field: true, multiple: true }))
 
     assert.deepEqual(buttons(first), [
@@ -319,18 +342,66 @@ describe("a row on the page", () => {
       ["Move down", true],
       ["Remove", false],
     ])
-    // A done row of an ordered field drags as a whole, its picture never alone.
-    assert.equal(first.li.draggable, true)
-    assert.equal(first.li.querySelector("img").getAttribute("draggable"), "false")
+    // A done row of an ordered field has a handle to drag it by, for pointers only.
+    const handle = first.li.firstElementChild
+    assert.deepEqual(
+      [handle.getAttribute("class"), handle.getAttribute("aria-hidden"), handle.getAttribute("title")],
+      ["uploader__handle", "true", "Drag to reorder"],
+    )
   })
 
-  test("a row on its way is not draggable", () => {
+  test("a row on its way has no handle, and loses it when it starts over", () => {
     const rows = view({ ordered: true })
     const row = rows.create(jpeg())
     list.append(row.li)
     rows.showWaiting(row)
-    assert.equal(row.li.draggable, false)
-    assert.equal(row.li.querySelector("img").getAttribute("draggable"), "true")
+    assert.equal(row.li.querySelector(".uploader__handle"), null)
+
+    rows.setActions(row, actionsFor("done", { field: true, multiple: true }))
+    assert.notEqual(row.li.querySelector(".uploader__handle"), null)
+    rows.showWaiting(row)
+    assert.equal(row.li.querySelector(".uploader__handle"), null)
+  })
+
+  test("the order is the done rows': Move up and Move down step over rows on their way or failed", () => {
+    const rows = view({ ordered: true })
+    const [failed, top, uploading, bottom] = [1, 2, 3, 4].map(() => rows.create(jpeg()))
+    list.append(failed.li, top.li, uploading.li, bottom.li)
+    rows.showFailure(failed, { message: "Nope.", retryable: true })
+    rows.setStatus(uploading, "uploading")
+    for (const row of [top, bottom]) rows.setStatus(row, "done")
+    for (const row of [top, bottom]) rows.setActions(row, actionsFor("done", { field: true, multiple: true }))
+
+    assert.deepEqual(buttons(top).slice(0, 2), [
+      ["Move up", true],
+      ["Move down", false],
+    ])
+    assert.deepEqual(buttons(bottom).slice(0, 2), [
+      ["Move up", false],
+      ["Move down", true],
+    ])
+    assert.equal(doneNeighbour(bottom.li, "previous"), top.li)
+    assert.equal(doneNeighbour(top.li, "next"), bottom.li)
+    assert.equal(doneNeighbour(top.li, "previous"), null)
+  })
+
+  test("progress shows as a percentage beside the bar and in the bar's aria-valuetext", () => {
+    const rows = view()
+    const row = rows.create(jpeg())
+    list.append(row.li)
+
+    rows.setProgress(row, 421, 1000)
+    assert.deepEqual(
+      [row.progress.value, row.progress.getAttribute("aria-valuetext"), row.percent.textContent],
+      [42, "42%", "42%"],
+    )
+    assert.deepEqual(row.sent, { loaded: 421, total: 1000 })
+
+    rows.setStatus(row, "verifying")
+    assert.deepEqual([row.progress.value, row.percent.textContent], [100, "100%"])
+
+    rows.showFailure(row, { message: "Nope.", retryable: true })
+    assert.deepEqual([row.progress.value, row.percent.textContent, row.sent], [0, "0%", null])
   })
 
   test("new buttons keep the keyboard in the row", () => {

@@ -1,371 +1,64 @@
 import assert from "node:assert/strict"
-import { afterEach, describe, test } from "node:test"
+import { describe, test } from "node:test"
 
 import { UploadFailure } from "../../uploads/static/uploads/uploader/failure.js"
-import {
-  AUTO_RETRIES,
-  backoffDelay,
-  parseS3Error,
-  pause,
-  postToStorage,
-  s3ErrorMessage,
-  storageFailure,
-  transferFile,
-  withRetries,
-} from "../../uploads/static/uploads/uploader/transfer.js"
-import { MB, installCatalogue, serveOwnCatalogue, tick } from "./support.mjs"
+import { transferFile, transferStatusText } from "../../uploads/static/uploads/uploader/transfer.js"
+import { FakeRequest, s3Error } from "./fakes.mjs"
+import { MB } from "./support.mjs"
 
-function s3Error(code, message, extra = "") {
-  return `<?xml version="1.0" encoding="UTF-8"?>
-<Error><Code>${code}</Code><Message>${message}</Message>${extra}<RequestId>4442587FB7D0A2F9</RequestId><HostId>eW91IGZvdW5kIGl0</HostId></Error>`
+const file = new File(["jpeg bytes"], "shoe.jpg", { type: "image/jpeg", lastModified: 1700000000000 })
+const presigned = { url: "https://bucket.s3.example/", fields: { key: "k" } }
+
+const failure = (code, retryable = true) => new UploadFailure(`It failed: ${code}.`, { code, retryable })
+
+/** The API as transfer.js calls it: each method answers with the next of its replies (an Error is thrown), and every call is recorded. */
+function fakeApi(replies = {}) {
+  const calls = []
+  const defaults = {
+    create: { id: "u1", upload: presigned, expires_at: "2999-01-01T00:00:00+00:00" },
+    complete: { id: "u1", status: "uploaded" },
+    renew: { id: "u1", upload: { url: presigned.url, fields: { key: "k", policy: "bmV3" } }, expires_at: "2999-01-01T00:00:00+00:00" },
+    parts: { part_size: 4, part_count: 3, parts: [], missing: [1, 2, 3] },
+  }
+  const api = { calls }
+  for (const method of Object.keys(defaults)) {
+    const queue = [...(replies[method] ?? [])]
+    api[method] = async (...args) => {
+      calls.push([method, ...args.filter((arg) => !(arg && typeof arg === "object" && "signal" in arg))])
+      const reply = queue.length ? queue.shift() : defaults[method]
+      if (reply instanceof Error) throw reply
+      return reply
+    }
+  }
+  return api
 }
 
-describe("parseS3Error", () => {
-  test("reads the code and message of EntityTooLarge", () => {
-    const xml = s3Error(
-      "EntityTooLarge",
-      "Your proposed upload exceeds the maximum allowed size",
-      "<ProposedSize>12995342</ProposedSize><MaxSizeAllowed>1258291</MaxSizeAllowed>",
-    )
-    assert.deepEqual(parseS3Error(xml), {
-      code: "EntityTooLarge",
-      message: "Your proposed upload exceeds the maximum allowed size",
-    })
-  })
-
-  test("reads an expired policy as AccessDenied with its message", () => {
-    const xml = s3Error("AccessDenied", "Invalid according to Policy: Policy expired.")
-    assert.deepEqual(parseS3Error(xml), {
-      code: "AccessDenied",
-      message: "Invalid according to Policy: Policy expired.",
-    })
-  })
-
-  test("unescapes XML entities in a failed policy condition", () => {
-    const xml = s3Error(
-      "AccessDenied",
-      "Invalid according to Policy: Policy Condition failed: [&quot;eq&quot;, &quot;$Content-Type&quot;, &quot;image/png&quot;]",
-    )
-    assert.deepEqual(parseS3Error(xml), {
-      code: "AccessDenied",
-      message: 'Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]',
-    })
-  })
-
-  test("reads a body spread over several lines", () => {
-    const xml = "<Error>\n  <Code>SlowDown</Code>\n  <Message>Please reduce your\n request rate.</Message>\n</Error>"
-    assert.deepEqual(parseS3Error(xml), { code: "SlowDown", message: "Please reduce your\n request rate." })
-  })
-
-  test("returns empty strings for an empty body", () => {
-    assert.deepEqual(parseS3Error(""), { code: "", message: "" })
-  })
-
-  test("returns empty strings for HTML from a proxy", () => {
-    assert.deepEqual(parseS3Error("<html><body><h1>502 Bad Gateway</h1></body></html>"), { code: "", message: "" })
-  })
-
-  test("returns empty strings for garbage and non-strings", () => {
-    assert.deepEqual(parseS3Error("<Error><Code>unterminated"), { code: "", message: "" })
-    assert.deepEqual(parseS3Error(null), { code: "", message: "" })
-    assert.deepEqual(parseS3Error(undefined), { code: "", message: "" })
-  })
-
-  test("leaves an out-of-range character reference as it is", () => {
-    assert.deepEqual(parseS3Error("<Code>Odd</Code><Message>a &#99999999; b</Message>"), {
-      code: "Odd",
-      message: "a &#99999999; b",
-    })
-  })
-})
-
-describe("s3ErrorMessage", () => {
-  const limits = { maxSize: 10 * MB, size: 1.2 * MB }
-
-  afterEach(() => {
-    delete globalThis.django
-    delete globalThis.document
-  })
-
-  test("status 0 is a network or CORS failure, whatever the body", () => {
-    assert.equal(
-      s3ErrorMessage({ status: 0, code: "", message: "" }, limits),
-      "Could not reach the file storage. Check your connection and try again.",
-    )
-  })
-
-  test("EntityTooLarge says what size the upload was signed for and the limit", () => {
-    assert.equal(
-      s3ErrorMessage({ status: 400, code: "EntityTooLarge", message: "" }, limits),
-      "File is too large: the upload was signed for 1.2 MB; the limit is 10 MB.",
-    )
-  })
-
-  test("EntityTooLarge without known sizes still says the file is too large", () => {
-    assert.equal(
-      s3ErrorMessage({ status: 400, code: "EntityTooLarge" }),
-      "File is too large: the upload was not signed for this size.",
-    )
-  })
-
-  test("EntityTooLarge names whichever size it knows", () => {
-    assert.equal(
-      s3ErrorMessage({ status: 400, code: "EntityTooLarge" }, { size: 1.2 * MB }),
-      "File is too large: the upload was signed for 1.2 MB.",
-    )
-    assert.equal(
-      s3ErrorMessage({ status: 400, code: "EntityTooLarge" }, { maxSize: 10 * MB }),
-      "File is too large: the upload was not signed for this size; the limit is 10 MB.",
-    )
-  })
-
-  test("EntityTooSmall says what size the upload was signed for", () => {
-    assert.equal(
-      s3ErrorMessage({ status: 400, code: "EntityTooSmall", message: "" }, limits),
-      "File is too small: the upload was signed for 1.2 MB. Pick the file again.",
-    )
-    assert.equal(
-      s3ErrorMessage({ status: 400, code: "EntityTooSmall" }),
-      "File is too small for this upload. Pick the file again.",
-    )
-  })
-
-  test("an expired policy tells the user that Retry gets a new one", () => {
-    const failure = { status: 403, code: "AccessDenied", message: "Invalid according to Policy: Policy expired." }
-    assert.equal(
-      s3ErrorMessage(failure, limits),
-      "The upload permission expired before the file was sent. Retry to get a new one.",
-    )
-  })
-
-  test("a failed policy condition is a refusal by the storage", () => {
-    const failure = {
-      status: 403,
-      code: "AccessDenied",
-      message: 'Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/png"]',
-    }
-    assert.equal(
-      s3ErrorMessage(failure, limits),
-      "The storage refused the upload: it does not match what the server allowed.",
-    )
-  })
-
-  test("any other AccessDenied is a refusal by the storage", () => {
-    assert.equal(
-      s3ErrorMessage({ status: 403, code: "AccessDenied", message: "Access Denied" }, limits),
-      "The storage refused the upload (access denied).",
-    )
-  })
-
-  test("each other mapped code has its own sentence", () => {
-    const expected = {
-      SignatureDoesNotMatch: [
-        403,
-        "The storage rejected the upload signature. The server's storage settings need fixing.",
-      ],
-      RequestTimeout: [400, "The upload was too slow and the storage stopped waiting. Try again."],
-      SlowDown: [503, "The storage is busy. Try again in a moment."],
-      InternalError: [500, "The storage had an internal error. Try again."],
-      ServiceUnavailable: [503, "The storage is unavailable right now. Try again in a moment."],
-      NoSuchBucket: [404, "The storage bucket does not exist. The server's storage settings need fixing."],
-    }
-    for (const [code, [status, sentence]] of Object.entries(expected)) {
-      assert.equal(s3ErrorMessage({ status, code, message: "whatever S3 said" }, limits), sentence, code)
-    }
-  })
-
-  test("an unknown code is named with its HTTP status", () => {
-    assert.equal(
-      s3ErrorMessage({
-        status: 400,
-        code: "InvalidArgument",
-        message: "Bucket POST must contain a field named 'key'.",
-      }),
-      "The storage refused the upload: InvalidArgument (HTTP 400).",
-    )
-  })
-
-  test("a reply without a code names the HTTP status", () => {
-    assert.equal(
-      s3ErrorMessage({ status: 502, code: "", message: "" }),
-      "The storage answered HTTP 502 without an error code.",
-    )
-  })
-
-  test("with the catalogue, a sentence comes out translated, its placeholders reordered and filled", () => {
-    const calls = installCatalogue({
-      "%(size)s MB": "%(size)s Mo",
-      "File is too large: the upload was signed for %(size)s; the limit is %(limit)s.":
-        "Fichier trop volumineux : la limite est %(limit)s, l’envoi était signé pour %(size)s.",
-    })
-    assert.equal(
-      s3ErrorMessage({ status: 400, code: "EntityTooLarge" }, { maxSize: 10 * MB, size: 1.2 * MB }),
-      "Fichier trop volumineux : la limite est 10 Mo, l’envoi était signé pour 1.2 Mo.",
-    )
-    assert.ok(calls.every((call) => call.named === true))
-  })
-
-  test("a msgid the catalogue lacks stays English", () => {
-    installCatalogue({})
-    assert.equal(s3ErrorMessage({ status: 503, code: "SlowDown" }), "The storage is busy. Try again in a moment.")
-  })
-
-  test("sizes in a sentence take the language's decimal separator", () => {
-    serveOwnCatalogue({}, { decimalSeparator: "," })
-    assert.equal(
-      s3ErrorMessage({ status: 400, code: "EntityTooLarge" }, { maxSize: 10 * MB, size: 1.2 * MB }),
-      "File is too large: the upload was signed for 1,2 MB; the limit is 10 MB.",
-    )
-  })
-})
-
-describe("storageFailure", () => {
-  test("an S3 error carries S3's code, and whether a retry could help", () => {
-    const failure = storageFailure(503, s3Error("SlowDown", "Please reduce your request rate."), {})
-    assert.ok(failure instanceof UploadFailure)
-    assert.deepEqual(
-      [failure.code, failure.retryable, failure.message],
-      ["SlowDown", true, "The storage is busy. Try again in a moment."],
-    )
-  })
-
-  test("a reply without S3's XML names the HTTP status; no reply at all is the network", () => {
-    assert.deepEqual(
-      [storageFailure(403, "<html></html>", {}).code, storageFailure(403, "", {}).retryable],
-      ["http_403", false],
-    )
-    assert.deepEqual([storageFailure(0, "", {}).code, storageFailure(0, "", {}).retryable], ["network_error", true])
-  })
-})
-
-/** An XMLHttpRequest stand-in: records what was sent and lets the test play S3's part. */
-class FakeRequest extends EventTarget {
-  static last = null
-
-  constructor() {
-    super()
-    this.upload = new EventTarget()
-    this.aborted = false
-    FakeRequest.last = this
-  }
-
-  open(method, url) {
-    Object.assign(this, { method, url })
-  }
-
-  send(body) {
-    this.body = body
-  }
-
-  abort() {
-    this.aborted = true
-  }
-
-  answer(status, responseText = "") {
-    Object.assign(this, { status, responseText })
-    this.dispatchEvent(new Event("load"))
-  }
-
-  progress(loaded, total) {
-    this.upload.dispatchEvent(Object.assign(new Event("progress"), { lengthComputable: true, loaded, total }))
-  }
+/** A store (resume.js) that records what it is told. */
+function fakeStore() {
+  const said = []
+  return { said, remember: (record) => said.push(["remember", record]), forget: (id) => said.push(["forget", id]) }
 }
 
-describe("postToStorage", () => {
-  const target = { url: "https://bucket.s3.example/", fields: { key: "uploads/ab/shoe.jpg", policy: "cG9saWN5" } }
-  const file = new File(["jpeg bytes"], "shoe.jpg", { type: "image/jpeg" })
-  const post = (options = {}) =>
-    postToStorage(target, file, {
-      signal: new AbortController().signal,
-      onProgress: () => {},
-      limits: { maxSize: 10 * MB, size: file.size },
-      XMLHttpRequest: FakeRequest,
-      ...options,
-    })
-
-  test("POSTs the signed fields, then the file last, as S3 wants", async () => {
-    const sent = post()
-    const request = FakeRequest.last
-    request.answer(204)
-    await sent
-    assert.deepEqual([request.method, request.url], ["POST", target.url])
-    assert.deepEqual([...request.body.keys()], ["key", "policy", "file"])
-    assert.equal(request.body.get("file").name, "shoe.jpg")
+function run(job, api, overrides = {}) {
+  const states = []
+  const promise = transferFile(job, {
+    api,
+    profile: "product_image",
+    maxSize: 10 * MB,
+    signal: new AbortController().signal,
+    onState: (state) => states.push(state),
+    onProgress: () => {},
+    hash: async () => "c2hhMjU2",
+    send: async () => {},
+    hold: () => () => {},
+    ...overrides,
   })
+  return { promise, states }
+}
 
-  test("reports the bytes sent as they go", async () => {
-    const seen = []
-    const sent = post({ onProgress: (loaded, total) => seen.push([loaded, total]) })
-    FakeRequest.last.progress(5, 10)
-    FakeRequest.last.progress(10, 10)
-    FakeRequest.last.answer(204)
-    await sent
-    assert.deepEqual(seen, [
-      [5, 10],
-      [10, 10],
-    ])
-  })
-
-  test("rejects with S3's refusal in words", async () => {
-    const sent = post()
-    FakeRequest.last.answer(400, s3Error("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"))
-    await assert.rejects(sent, {
-      code: "EntityTooLarge",
-      retryable: false,
-      message: "File is too large: the upload was signed for 10 bytes; the limit is 10 MB.",
-    })
-  })
-
-  test("rejects as a network failure when no reply came", async () => {
-    const sent = post()
-    FakeRequest.last.dispatchEvent(new Event("error"))
-    await assert.rejects(sent, { code: "network_error", retryable: true })
-  })
-
-  test("aborting stops the request and rejects with the signal's reason", async () => {
-    const controller = new AbortController()
-    const sent = post({ signal: controller.signal })
-    controller.abort()
-    await assert.rejects(sent, { name: "AbortError" })
-    assert.equal(FakeRequest.last.aborted, true)
-  })
-
-  test("an already aborted signal sends nothing", async () => {
-    FakeRequest.last = null
-    await assert.rejects(post({ signal: AbortSignal.abort() }), { name: "AbortError" })
-    assert.equal(FakeRequest.last, null)
-  })
-})
+const methods = (api) => api.calls.map(([method]) => method)
 
 describe("transferFile", () => {
-  const file = new File(["jpeg bytes"], "shoe.jpg", { type: "image/jpeg" })
-  const presigned = { url: "https://bucket.s3.example/", fields: { key: "k" } }
-
-  function fakeApi({ created = { id: "u1", upload: presigned }, completed = { id: "u1", status: "uploaded" } } = {}) {
-    const calls = []
-    return {
-      calls,
-      create: async (declared) => (calls.push(["create", declared]), created),
-      complete: async (id) => (calls.push(["complete", id]), completed),
-    }
-  }
-
-  function run(job, api, overrides = {}) {
-    const states = []
-    const promise = transferFile(job, {
-      api,
-      profile: "product_image",
-      maxSize: 10 * MB,
-      signal: new AbortController().signal,
-      onState: (state) => states.push(state),
-      onProgress: () => {},
-      hash: async () => "c2hhMjU2",
-      send: async () => {},
-      ...overrides,
-    })
-    return { promise, states }
-  }
-
   test("hashes, creates, sends and completes, naming each step", async () => {
     const api = fakeApi()
     const sent = []
@@ -373,7 +66,7 @@ describe("transferFile", () => {
     const { promise, states } = run(job, api, { send: async (...args) => sent.push(args) })
 
     assert.deepEqual(await promise, { id: "u1", status: "uploaded" })
-    assert.deepEqual(states, ["checking", "uploading", "verifying"])
+    assert.deepEqual(states, ["checking", "uploading", "uploading", "verifying"])
     assert.deepEqual(api.calls, [
       [
         "create",
@@ -387,9 +80,10 @@ describe("transferFile", () => {
       ],
       ["complete", "u1"],
     ])
-    assert.deepEqual(sent[0].slice(0, 2), [presigned, file])
-    assert.deepEqual(sent[0][2].limits, { maxSize: 10 * MB, size: file.size })
-    assert.deepEqual([job.sha256, job.id], ["c2hhMjU2", "u1"])
+    const [target, sentFile, options] = sent[0]
+    assert.deepEqual([target.upload, sentFile], [presigned, file])
+    assert.deepEqual(options.limits, { maxSize: 10 * MB, size: file.size })
+    assert.deepEqual([job.sha256, job.id, job.stored], ["c2hhMjU2", "u1", true])
   })
 
   test("hashes a file once, however many attempts it takes", async () => {
@@ -400,15 +94,52 @@ describe("transferFile", () => {
     assert.equal(job.sha256, "ZWFybGllcg==")
   })
 
+  test("declares, hashes and sends what prepare makes of the file, made once for every attempt", async () => {
+    const resized = new File(["smaller"], "IMG_0042.jpg", { type: "image/jpeg" })
+    const prepared = []
+    const hashed = []
+    const sent = []
+    const job = { file: new File(["a 7 MB photo"], "IMG_0042", { type: "" }) }
+    const options = {
+      prepare: async (picked) => (prepared.push(picked), resized),
+      hash: async (blob) => (hashed.push(blob), "c2hhMjU2"),
+      send: async (target, blob) => {
+        sent.push(blob)
+        if (sent.length === 1) throw failure("SlowDown")
+      },
+    }
+    const api = fakeApi()
+
+    await assert.rejects(run(job, api, options).promise, { code: "SlowDown" })
+    await run(job, api, options).promise
+
+    assert.deepEqual(prepared, [job.file])
+    assert.deepEqual(hashed, [resized])
+    assert.deepEqual(sent, [resized, resized])
+    assert.deepEqual(api.calls[0][1], {
+      filename: "IMG_0042.jpg",
+      content_type: "image/jpeg",
+      size: resized.size,
+      profile: "product_image",
+      sha256: "c2hhMjU2",
+    })
+  })
+
   test("declares no digest where the browser could not compute one", async () => {
     const api = fakeApi()
     await run({ file }, api, { hash: async () => "" }).promise
     assert.equal("sha256" in api.calls[0][1], false)
   })
 
+  test("does not hash whole a file the server takes in parts: its parts are hashed one by one", async () => {
+    const api = fakeApi()
+    await run({ file }, api, { multipartThreshold: 4, hash: async () => assert.fail("not hashed whole") }).promise
+    assert.equal("sha256" in api.calls[0][1], false)
+  })
+
   test("sends nothing for bytes the server already has", async () => {
     const duplicate = { id: "old", status: "uploaded", duplicate: true }
-    const api = fakeApi({ created: duplicate })
+    const api = fakeApi({ create: [duplicate] })
     const job = { file }
     const { promise, states } = run(job, api, { send: async () => assert.fail("nothing to send") })
     assert.deepEqual(await promise, duplicate)
@@ -418,10 +149,7 @@ describe("transferFile", () => {
 
   test("a failed send leaves the created upload's id for the caller to delete", async () => {
     const job = { file }
-    const refusal = new UploadFailure("The storage is busy. Try again in a moment.", {
-      code: "SlowDown",
-      retryable: true,
-    })
+    const refusal = failure("SlowDown")
     const { promise } = run(job, fakeApi(), {
       send: async () => {
         throw refusal
@@ -438,96 +166,269 @@ describe("transferFile", () => {
     await assert.rejects(promise, { name: "AbortError" })
     assert.deepEqual(api.calls, [])
   })
+
+  test("remembers what recognises the file after a reload, until it is verified", async () => {
+    const store = fakeStore()
+    await run({ file }, fakeApi(), { store }).promise
+    assert.deepEqual(store.said, [
+      [
+        "remember",
+        {
+          id: "u1",
+          profile: "product_image",
+          name: "shoe.jpg",
+          size: file.size,
+          type: "image/jpeg",
+          lastModified: 1700000000000,
+          partSize: 0,
+          sha256: "c2hhMjU2",
+        },
+      ],
+      ["forget", "u1"],
+    ])
+  })
+
+  test("names the offline state's line; rows.js words the others", () => {
+    assert.equal(transferStatusText("offline"), "Waiting for the connection…")
+    assert.equal(transferStatusText("uploading"), undefined)
+  })
 })
 
-describe("automatic retries", () => {
-  const transient = () =>
-    new UploadFailure("The storage is busy. Try again in a moment.", { code: "SlowDown", retryable: true })
-
-  test("wait 1 s, 2 s, 4 s, then never more than 8 s", () => {
-    assert.deepEqual([0, 1, 2, 3, 4].map(backoffDelay), [1000, 2000, 4000, 8000, 8000])
-  })
-
-  test("stop after three, leaving the file to the user's Retry", () => {
-    assert.equal(AUTO_RETRIES, 3)
-  })
-
-  test("a transient failure is tried again after each wait, until an attempt succeeds", async () => {
-    const retries = []
-    const waits = []
-    let attempts = 0
-    const result = await withRetries(
-      async () => {
-        attempts += 1
-        if (attempts < 3) throw transient()
-        return "verified"
-      },
-      {
-        signal: new AbortController().signal,
-        onRetry: (error, wait) => retries.push([error.code, wait]),
-        wait: async (ms) => waits.push(ms),
-      },
-    )
-    assert.equal(result, "verified")
-    assert.deepEqual(retries, [
-      ["SlowDown", 1000],
-      ["SlowDown", 2000],
-    ])
-    assert.deepEqual(waits, [1000, 2000])
-  })
-
-  test("after the last automatic retry the failure is the caller's", async () => {
-    let attempts = 0
-    const failing = async () => {
-      attempts += 1
-      throw transient()
+describe("a file S3 took is never sent twice", () => {
+  test("a verification that failed is asked again, and only that", async () => {
+    const api = fakeApi({ complete: [failure("storage_unavailable")] })
+    let sends = 0
+    const job = { file }
+    const send = async () => {
+      sends += 1
     }
-    await assert.rejects(
-      withRetries(failing, { signal: new AbortController().signal, onRetry() {}, wait: async () => {} }),
-      {
-        code: "SlowDown",
-      },
-    )
-    assert.equal(attempts, 1 + AUTO_RETRIES)
+
+    await assert.rejects(run(job, api, { send }).promise, { code: "storage_unavailable" })
+    const { promise, states } = run(job, api, { send })
+
+    assert.deepEqual(await promise, { id: "u1", status: "uploaded" })
+    assert.equal(sends, 1)
+    assert.deepEqual(methods(api), ["create", "complete", "complete"])
+    assert.deepEqual(states, ["verifying"])
   })
 
-  test("a refusal a retry would repeat, or an unexpected error, is not retried", async () => {
-    const options = {
-      signal: new AbortController().signal,
-      onRetry: () => assert.fail("no retry"),
-      wait: async () => {},
+  test("a POST that got no reply may have arrived: the next attempt asks first, and S3 had it", async () => {
+    const api = fakeApi()
+    let sends = 0
+    const job = { file }
+    const send = async () => {
+      sends += 1
+      throw failure("network_error")
     }
-    const refusal = new UploadFailure("Too large.", { code: "too_large", retryable: false })
-    await assert.rejects(
-      withRetries(async () => {
-        throw refusal
-      }, options),
-      refusal,
-    )
-    await assert.rejects(
-      withRetries(async () => {
-        throw new TypeError("bug")
-      }, options),
-      TypeError,
-    )
+
+    await assert.rejects(run(job, api, { send }).promise, { code: "network_error" })
+    assert.deepEqual(await run(job, api, { send }).promise, { id: "u1", status: "uploaded" })
+    assert.equal(sends, 1)
+    assert.deepEqual(methods(api), ["create", "complete"])
   })
 
-  test("a cancelled file is not retried", async () => {
-    const controller = new AbortController()
-    const attempt = async () => {
-      controller.abort()
-      throw transient()
+  test("…and when S3 did not have it, the file is sent again", async () => {
+    const api = fakeApi({ complete: [failure("object_missing")] })
+    let sends = 0
+    const job = { file }
+    const send = async () => {
+      sends += 1
+      if (sends === 1) throw failure("network_error")
     }
-    await assert.rejects(withRetries(attempt, { signal: controller.signal, onRetry: () => assert.fail("no retry") }), {
-      code: "SlowDown",
+
+    await assert.rejects(run(job, api, { send }).promise, { code: "network_error" })
+    await run(job, api, { send }).promise
+    assert.equal(sends, 2)
+    assert.deepEqual(methods(api), ["create", "complete", "complete"])
+  })
+
+  test("parts S3 turns out to lack at completion are sent by the next attempt", async () => {
+    const api = fakeApi({ complete: [failure("parts_missing")] })
+    let sends = 0
+    const job = { file }
+    const send = async () => {
+      sends += 1
+    }
+
+    await assert.rejects(run(job, api, { send }).promise, { code: "parts_missing" })
+    await run(job, api, { send }).promise
+    assert.equal(sends, 2)
+  })
+
+  test("an upload finished meanwhile (the clean-up completed it) is only asked for its verdict", async () => {
+    const api = fakeApi()
+    let sends = 0
+    const send = async () => {
+      sends += 1
+      throw failure("not_pending")
+    }
+    await run({ file }, api, { send }).promise
+    assert.equal(sends, 1)
+    assert.deepEqual(methods(api), ["create", "complete"])
+  })
+
+  test("an upload the clean-up expired before its file arrived starts over as a new one, once", async () => {
+    const api = fakeApi({ create: [{ id: "u1", upload: presigned }, { id: "u2", upload: presigned }] })
+    const store = fakeStore()
+    const sent = []
+    const send = async (target) => {
+      sent.push(target.id)
+      throw failure("upload_expired", false)
+    }
+    const job = { file }
+
+    await assert.rejects(run(job, api, { send, store }).promise, { code: "upload_expired" })
+    assert.deepEqual(sent, ["u1", "u2"])
+    assert.deepEqual(methods(api), ["create", "create"])
+    assert.deepEqual(store.said[1], ["forget", "u1"])
+  })
+})
+
+describe("an expired policy", () => {
+  const created = { id: "u1", upload: presigned, expires_at: "2026-01-01T10:00:00Z" }
+  const options = (overrides) => ({ send: undefined, XMLHttpRequest: FakeRequest, ...overrides })
+
+  // Plays S3 for each POST in turn: answers it with the next of `statuses` ([status, body]).
+  function storage(...answers) {
+    const posts = []
+    class Storage extends FakeRequest {
+      send(body) {
+        posts.push(body.get("policy") ?? "")
+        const [status, text] = answers.shift()
+        setImmediate(() => this.answer(status, text))
+      }
+    }
+    return { posts, Storage }
+  }
+
+  test("is renewed before the file is sent when it is known to have passed", async () => {
+    const api = fakeApi({ create: [created] })
+    const { posts, Storage } = storage([204])
+
+    const now = () => Date.parse("2026-01-01T10:00:01Z")
+    await run({ file }, api, options({ now, XMLHttpRequest: Storage })).promise
+
+    assert.deepEqual(methods(api), ["create", "renew", "complete"])
+    assert.deepEqual(posts, ["bmV3"])
+  })
+
+  test("is renewed when S3 says so, and the file sent again within the same attempt", async () => {
+    const api = fakeApi({ create: [created] })
+    const expired = s3Error("AccessDenied", "Invalid according to Policy: Policy expired")
+    const { posts, Storage } = storage([403, expired], [204])
+
+    const now = () => Date.parse("2026-01-01T09:59:00Z")
+    await run({ file }, api, options({ now, XMLHttpRequest: Storage })).promise
+
+    assert.deepEqual(methods(api), ["create", "renew", "complete"])
+    assert.deepEqual(posts, ["", "bmV3"])
+  })
+
+  test("a second refusal after renewing is the attempt's failure", async () => {
+    const api = fakeApi({ create: [created] })
+    const expired = s3Error("AccessDenied", "Invalid according to Policy: Policy expired")
+    const { Storage } = storage([403, expired], [403, expired])
+
+    const now = () => Date.parse("2026-01-01T09:59:00Z")
+    await assert.rejects(run({ file }, api, options({ now, XMLHttpRequest: Storage })).promise, {
+      code: "AccessDenied",
     })
   })
+})
 
-  test("the wait ends early, rejecting, when the file is cancelled", async () => {
-    const controller = new AbortController()
-    const waiting = pause(60_000, controller.signal)
-    await tick()
-    controller.abort()
-    await assert.rejects(waiting, { name: "AbortError" })
+describe("resuming an interrupted upload", () => {
+  const record = { id: "old", name: "shoe.jpg", size: file.size, lastModified: file.lastModified, partSize: 0, sha256: "c2hhMjU2" }
+  const single = { id: "old", status: "pending", filename: "shoe.jpg", size: file.size, sha256: "c2hhMjU2", multipart: null }
+
+  function interrupted(upload, { withRecord = record } = {}) {
+    const given = []
+    return { given, resumeFrom: { upload, record: withRecord, giveBack: () => given.push(upload.id) } }
+  }
+
+  test("a single POST S3 took before the reload is only verified", async () => {
+    const api = fakeApi({ complete: [{ id: "old", status: "uploaded" }] })
+    const { resumeFrom } = interrupted(single)
+    const job = { file, resumeFrom }
+
+    const { promise } = run(job, api, { send: async () => assert.fail("S3 has it") })
+
+    assert.deepEqual(await promise, { id: "old", status: "uploaded" })
+    assert.deepEqual(api.calls, [["complete", "old"]])
+    assert.equal(job.resumeFrom, null)
+  })
+
+  test("a single POST S3 never got is sent with a new policy", async () => {
+    const api = fakeApi({ complete: [failure("object_missing"), { id: "old", status: "uploaded" }] })
+    const { resumeFrom } = interrupted(single)
+    const sent = []
+
+    await run({ file, resumeFrom }, api, { send: undefined, XMLHttpRequest: sentBy(sent) }).promise
+
+    assert.deepEqual(methods(api), ["complete", "renew", "complete"])
+    assert.deepEqual(sent, ["bmV3"])
+  })
+
+  test("a file with other bytes gives the interrupted row back and starts an upload of its own", async () => {
+    const api = fakeApi()
+    const { resumeFrom, given } = interrupted({ ...single, sha256: "b3RoZXI=" })
+    const job = { file, resumeFrom }
+
+    await run(job, api).promise
+
+    assert.deepEqual(given, ["old"])
+    assert.deepEqual(methods(api), ["create", "complete"])
+    assert.equal(job.id, "u1")
+  })
+
+  test("an upload in parts goes on with the parts S3 holds, once the first is found to be this file's", async () => {
+    const held = [{ number: 2, size: 4, etag: "e2", sha256: "cGFydCAy" }]
+    const api = fakeApi({ parts: [{ part_size: 4, part_count: 3, parts: held, missing: [1, 3] }] })
+    const { resumeFrom, given } = interrupted(
+      { ...single, multipart: undefined, sha256: "" },
+      { withRecord: { ...record, partSize: 4 } },
+    )
+    const hashed = []
+    const targets = []
+
+    await run({ file, resumeFrom }, api, {
+      hashPart: async (blob) => (hashed.push(await blob.text()), "cGFydCAy"),
+      send: async (target) => targets.push(target),
+    }).promise
+
+    assert.deepEqual(given, [])
+    assert.deepEqual(hashed, [" byt"])
+    assert.deepEqual(methods(api), ["parts", "complete"])
+    assert.deepEqual([targets[0].id, targets[0].multipart, targets[0].listed.parts], ["old", { part_size: 4 }, held])
+    assert.deepEqual([...targets[0].digests], [[2, "cGFydCAy"]])
+  })
+
+  test("an upload in parts whose first held part is other bytes is given back", async () => {
+    const held = [{ number: 1, size: 4, etag: "e1", sha256: "cGFydCAx" }]
+    const api = fakeApi({ parts: [{ part_size: 4, part_count: 3, parts: held, missing: [2, 3] }] })
+    const { resumeFrom, given } = interrupted({ ...single, multipart: { part_size: 4 } }, { withRecord: null })
+
+    await run({ file, resumeFrom }, api, { hashPart: async () => "b3RoZXI=" }).promise
+
+    assert.deepEqual(given, ["old"])
+    assert.deepEqual(methods(api), ["parts", "create", "complete"])
+  })
+
+  test("without a record, the API says whether the upload went in parts", async () => {
+    const api = fakeApi({ parts: [failure("not_multipart", false)], complete: [{ id: "old", status: "uploaded" }] })
+    const { resumeFrom } = interrupted({ ...single, multipart: undefined }, { withRecord: null })
+
+    await run({ file, resumeFrom }, api).promise
+
+    assert.deepEqual(methods(api), ["parts", "complete"])
   })
 })
+
+/** An XMLHttpRequest that takes every POST (204) and records each one's policy field in `sent`. */
+function sentBy(sent) {
+  return class extends FakeRequest {
+    send(body) {
+      sent.push(body.get("policy"))
+      setImmediate(() => this.answer(204))
+    }
+  }
+}

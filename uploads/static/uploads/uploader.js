@@ -1,6 +1,8 @@
 // Direct-to-S3 image uploads for every [data-uploader] element.
 // Each file: create a row (JSON API) → POST the file to S3 with the signed
 // fields → ask the API to verify it. URLs and limits come from data- attributes.
+// A file above the server's MULTIPART_THRESHOLD (data-multipart-threshold) goes in parts instead:
+// each part hashed, its PUT URL signed for that digest, four parts at a time, each retried alone.
 //
 // Public API
 //
@@ -16,10 +18,23 @@
 //                                    mount scope and every [data-uploader] in it, except formset
 //                                    templates (inside .empty-form, or an id with __prefix__)
 //
+// A file whose name tells no type (IMG_0042) is judged by its first bytes, as the server does. With
+// data-client-resize (a profile's CLIENT_RESIZE), a photo larger than its box, over data-max-size or
+// of a type not accepted is re-encoded in a worker (resize.js) before it is hashed, and only those
+// bytes are declared and sent; without the means to resize, the file is sent as picked if it passes.
+//
 // On load every uploader in the page is mounted, and a MutationObserver mounts uploaders added
 // later (admin "Add another", a project's own script) and destroys those taken out of the page.
 // While a file is on its way, leaving the page asks the browser to warn first; when the browser
 // comes back online, files that failed with a retryable error start again by themselves.
+//
+// Nothing is lost on the way. A retry goes on from where the last attempt stopped: a file S3 took is
+// never sent again (only its verification is asked again), an upload in parts sends only the parts
+// S3 lacks. Offline (navigator.onLine false), a file waits for the connection ("Waiting for the
+// connection…") without spending its retries. An expired policy or part URL is signed anew by
+// itself. After a reload or a crash, the profile's pending uploads are listed as interrupted rows
+// (Remove deletes one, aborting its parts); choosing the same file again (name, size and date, then
+// its digest) resumes it. The browser keeps only what recognises a file (localStorage), never its bytes.
 //
 // Events, dispatched on the [data-uploader] element, bubbling:
 //   uploads:added     { file }
@@ -35,6 +50,15 @@
 // the ids of the done rows, comma-separated, in list order. data-multiple keeps several, in an order
 // the user chooses (data-max-count caps them), marks the first as the cover, and announces each move
 // in a polite live region (.uploader__live); without it a new upload replaces the previous one.
+// The order is the done rows': Move up/Move down step over rows on their way or failed, and a done
+// row's handle drags it by mouse, finger or pen (pointer events).
+//
+// A batch (files picked while others are on their way): above the list, once two or more travel,
+// "7 of 20 files", "12.4 MB of 48 MB · 3.1 MB/s · about 12 s left" and an overall bar; buttons
+// Clear finished (in a field: Clear failed; done rows are its value), Retry all and Cancel all when
+// they have rows to act on; what they did, and how a batch ended, said in the live region. Each row's
+// bar shows its percentage. Images pasted with the uploader focused (or anywhere, in a page with one
+// uploader and outside a text box) are added as "pasted-image-1.png" and so on.
 //
 // Thumbnails: a row shows the chosen file itself (an object URL, revoked when the row goes) from the
 // moment it is picked, and the smallest variant once the server's reply names one; a row the server
@@ -50,14 +74,27 @@
 // imports; nothing imports upwards, so there are no cycles:
 //
 //   uploader.js ─── controller, formset (and re-exports the helpers below)
-//     controller ── api, failure, field, files, formset, i18n, queue, rows, transfer
-//       field ───── i18n, rows            form-field mode: value, order, cover, save guard
+//     controller ── api, batch, failure, field, files, formset, i18n, picking, queue, resize, resume, rows,
+//                   transfer
+//       batch ───── i18n, rows, speed     the bar above the list: overall progress, bulk buttons
+//         speed ─── (nothing)             bytes per second over a few seconds, time left
+//       picking ─── (nothing)             paste from the clipboard; the widget's Choose control
+//       field ───── i18n, reorder, rows   form-field mode: value, order, cover, save guard
+//         reorder ─ (nothing)             dragging a row's handle with pointer events
 //       rows ────── i18n                  a row's DOM and its states
-//       transfer ── failure, hashing, i18n   hash → create → POST to S3 → complete; retries
+//       transfer ── hashing, i18n, multipart, network, resume, storage
+//                                         hash → create → send to S3 → complete; goes on after a failure
+//         multipart  failure, hashing, i18n, network, queue, storage
+//                                         parts: planned, hashed and signed ahead, sent several at once
+//         storage ─ failure, i18n         POST a file, PUT a part; S3's errors in words
+//         network ─ failure               retries with backoff; waiting for the connection
+//         resume ── i18n                  interrupted uploads: the record, the rows, matching a file
 //         hashing ─ i18n, worker          SHA-256 off the main thread
 //         worker ── (nothing)             one-off Web Worker from source text
 //       api ─────── failure, i18n         the JSON API client
-//       files ───── i18n                  size and type checks before any request
+//       files ───── failure, i18n, resize   size and type checks before any request; the type
+//                                         from the first bytes; the File that is sent
+//         resize ── worker                a profile's CLIENT_RESIZE, re-encoded in a worker
 //       failure ─── i18n                  UploadFailure, what is worth retrying
 //       queue, formset, i18n ── (nothing)
 

@@ -1,5 +1,6 @@
 // The app's JSON API, as the uploader uses it: create an upload, have it verified (complete), read
-// it back (detail) and delete it. URLs come from the element's data- attributes, never from here.
+// it back (detail), delete it; list the pending ones; ask which parts S3 holds, sign parts, renew a
+// policy. URLs come from the element's data- attributes, never from here.
 
 import { UploadFailure, isRetryable } from "./failure.js"
 import { gettext, interpolate } from "./i18n.js"
@@ -56,22 +57,35 @@ export function apiErrorMessage(status, json) {
   return interpolate(gettext("Unexpected reply from the server (HTTP %(status)s)."), { status })
 }
 
+// Conflicts a retry would only repeat: a part declared with other bytes, a call for the other kind of upload.
+const FINAL_CONFLICTS = new Set(["part_changed", "not_multipart", "sent_in_parts"])
+
 /** The UploadFailure of an API reply with `status` (0: none came) and its JSON body, if any. */
 export function apiFailure(status, json) {
   const code = json?.error?.code ?? (status ? `http_${status}` : "network_error")
-  return new UploadFailure(apiErrorMessage(status, json), { code, retryable: isRetryable({ status, code }) })
+  const retryable = isRetryable({ status, code }) && !FINAL_CONFLICTS.has(code)
+  return new UploadFailure(apiErrorMessage(status, json), { code, retryable })
 }
 
 /**
- * A client for one uploader's API URLs ({ createUrl, detailUrl, completeUrl }); `csrfToken()` is
- * asked at each call. Every call resolves with the reply's JSON ({} for 204), or rejects with an
- * UploadFailure, or with the signal's AbortError when the call was aborted.
+ * The URL templates of the calls on one upload's parts and policy: the element's data-parts-url and
+ * data-renew-url, else the detail URL's "parts/" and "renew/", as the app's URLconf names them.
  */
-export function createApi(
-  { createUrl, detailUrl, completeUrl },
-  csrfToken,
-  { fetch: send = (...args) => fetch(...args) } = {},
-) {
+export function uploadUrls({ detailUrl, partsUrl, renewUrl }) {
+  return { partsUrl: partsUrl || `${detailUrl}parts/`, renewUrl: renewUrl || `${detailUrl}renew/` }
+}
+
+// Pages of the list read for pending uploads: a seller rarely leaves more than a few unfinished.
+const PENDING_PAGES = 3
+
+/**
+ * A client for one uploader's API URLs ({ createUrl, detailUrl, completeUrl, partsUrl?, renewUrl? });
+ * `csrfToken()` is asked at each call. Every call resolves with the reply's JSON ({} for 204), or
+ * rejects with an UploadFailure, or with the signal's AbortError when the call was aborted.
+ */
+export function createApi(urls, csrfToken, { fetch: send = (...args) => fetch(...args) } = {}) {
+  const { createUrl, detailUrl, completeUrl } = urls
+  const { partsUrl, renewUrl } = uploadUrls(urls)
   async function request(url, { method, json, signal, keepalive }) {
     const headers = apiHeaders(method, csrfToken())
     let response
@@ -106,9 +120,36 @@ export function createApi(
     detail(id, { signal } = {}) {
       return request(fillUrl(detailUrl, id), { method: "GET", signal })
     },
-    /** Kept alive, so a delete sent as the page unloads still arrives. */
+    /** Kept alive, so a delete sent as the page unloads still arrives. An upload in parts is aborted. */
     delete(id) {
       return request(fillUrl(detailUrl, id), { method: "DELETE", keepalive: true })
+    },
+    /**
+     * The user's pending uploads of `profile`, newest first: the list filtered by the server where
+     * it can (?status=pending&profile=…) and here in any case, a few pages at most.
+     */
+    async pending(profile, { signal } = {}) {
+      const query = new URLSearchParams({ status: "pending", profile })
+      let url = `${createUrl}${createUrl.includes("?") ? "&" : "?"}${query}`
+      const found = []
+      for (let page = 0; url && page < PENDING_PAGES; page += 1) {
+        const body = await request(url, { method: "GET", signal })
+        found.push(...(Array.isArray(body.results) ? body.results : []))
+        url = body.next
+      }
+      return found.filter((upload) => upload?.status === "pending" && upload.profile === profile)
+    },
+    /** What S3 holds of an upload in parts: { part_size, part_count, parts: [{ number, size, sha256 }], missing }. */
+    parts(id, { signal } = {}) {
+      return request(fillUrl(partsUrl, id), { method: "GET", signal })
+    },
+    /** PUT URLs for `parts` ([{ number, sha256 }]): { expires_at, parts: [{ number, size, url, headers }] }. */
+    signParts(id, parts, { signal } = {}) {
+      return request(fillUrl(partsUrl, id), { method: "POST", json: { parts }, signal })
+    },
+    /** A new POST policy for a pending upload sent in one piece: { upload: { url, fields }, expires_at }. */
+    renew(id, { signal } = {}) {
+      return request(fillUrl(renewUrl, id), { method: "POST", signal })
     },
   }
 }

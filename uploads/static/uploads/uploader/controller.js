@@ -4,14 +4,18 @@
 // In field mode, field.js keeps the form's value.
 
 import { createApi, csrfTokenFor } from "./api.js"
+import { mountBatch } from "./batch.js"
 import { UploadFailure, describeFailure } from "./failure.js"
 import { mountField } from "./field.js"
-import { checkFile, parseAccept } from "./files.js"
+import { checkFile, parseAccept, prepareFile } from "./files.js"
 import { renamePrefixed } from "./formset.js"
 import { gettext, interpolate } from "./i18n.js"
+import { watchPaste, wireChooser } from "./picking.js"
 import { createQueue } from "./queue.js"
+import { clientResize } from "./resize.js"
+import { createShelf, createStore } from "./resume.js"
 import { actionsFor, countBusy, createRowView } from "./rows.js"
-import { transferFile, withRetries } from "./transfer.js"
+import { transferFile, transferStatusText, withRetries } from "./transfer.js"
 
 /** The settings of an uploader element, from its data- attributes; throws when a required one is missing. */
 export function readConfig(root) {
@@ -34,6 +38,13 @@ export function readConfig(root) {
     valueInput,
     maxSize: Number(maxSize) || 0,
     accept: parseAccept(accept),
+    // The profile's CLIENT_RESIZE, where this browser can resize; null sends files as picked.
+    resize: clientResize(root.dataset.clientResize),
+    // An upload's parts and policy renewal ("" : api.js derives them from the detail URL), and the
+    // size above which the server takes a file in parts (0: unknown).
+    partsUrl: root.dataset.partsUrl || "",
+    renewUrl: root.dataset.renewUrl || "",
+    multipartThreshold: Number(root.dataset.multipartThreshold) || 0,
     maxCount: multiple ? Math.max(0, Number.parseInt(maxCount, 10) || 0) : 0,
     // The field's label for its first image (a cover), already in the page's language; none if absent.
     firstBadge: multiple ? firstBadge || "" : "",
@@ -71,6 +82,9 @@ export function mount(root) {
     isListed: (row) => rows.has(row.li),
   })
   const listening = new AbortController()
+  // Uploads a reload or a crash interrupted, shown until their file is chosen again (resume.js).
+  const store = createStore()
+  const shelf = createShelf({ api, profile: config.profile, view, list, store, signal: listening.signal })
   const on = (target, type, handler) => target?.addEventListener(type, handler, { signal: listening.signal })
   let dragDepth = 0
 
@@ -84,13 +98,16 @@ export function mount(root) {
       profile: config.profile,
       maxSize: config.maxSize,
       signal,
+      prepare: (file) => prepareFile(file, config),
+      multipartThreshold: config.multipartThreshold,
+      store,
       onState(state) {
         if (state === "verifying") row.progress.value = 100
-        view.setStatus(row, state)
+        view.setStatus(row, state, transferStatusText(state))
       },
       onProgress(loaded, total) {
         // The bar carries the percentage; the status (a live region) changes only with the state.
-        row.progress.value = total > 0 ? Math.floor((loaded / total) * 100) : 0
+        view.setProgress(row, loaded, total)
         emit("progress", { file: row.file, loaded, total })
       },
     })
@@ -103,15 +120,17 @@ export function mount(root) {
     view.showWaiting(row)
     field?.changed()
     try {
+      // The upload is kept: the next attempt goes on from where this one stopped (transfer.js).
       const onRetry = (error, milliseconds) => {
-        discard(row)
         const note = interpolate(gettext("%(error)s Retrying in %(seconds)s s…"), {
           error: error.message,
           seconds: milliseconds / 1000,
         })
         view.setStatus(row, "retrying", note)
       }
-      const upload = await queue.run(() => withRetries(() => transferRow(row, signal), { signal, onRetry }), { signal })
+      const onOffline = () => view.setStatus(row, "offline", transferStatusText("offline"))
+      const retrying = () => withRetries(() => transferRow(row, signal), { signal, onRetry, onOffline })
+      const upload = await queue.run(retrying, { signal })
       // Cancelled while the last reply (a duplicate's, say) was on its way: the row is gone already.
       signal.throwIfAborted()
       if (upload.status !== "uploaded" || !upload.url) {
@@ -152,6 +171,7 @@ export function mount(root) {
   // Best effort: a pending row left behind is for the server's clean-up.
   function discard(row) {
     if (!row.id) return
+    store.forget(row.id)
     forget(row.id)
     row.id = null
   }
@@ -172,13 +192,13 @@ export function mount(root) {
   const actions = {
     Cancel(row) {
       row.attempt?.abort()
+      row.resumeFrom?.giveBack()
       discard(row)
       removeRow(row)
       field?.changed()
     },
     Retry(row) {
       if (field && !field.allowsRetry()) return
-      discard(row)
       start(row)
     },
     Remove(row) {
@@ -208,6 +228,24 @@ export function mount(root) {
       })
     : null
 
+  // Above the list: how far all files have got, and buttons for all of them at once (batch.js).
+  mountBatch({
+    root,
+    list,
+    rows,
+    on,
+    input,
+    signal: listening.signal,
+    field: config.field,
+    cancel: actions.Cancel,
+    retry: actions.Retry,
+    remove: actions.Remove,
+    hasRoom: () => field?.hasRoom() ?? true,
+  })
+  // Pasted images and the form widget's Choose control add files too (picking.js).
+  watchPaste({ root, on, addFiles })
+  wireChooser({ root, input, on })
+
   function addFiles(fileList) {
     let files = Array.from(fileList ?? [])
     if (files.length === 0) return
@@ -224,7 +262,9 @@ export function mount(root) {
       }
       const row = view.create(file, { withPreview: !refusal })
       rows.set(row.li, row)
-      list.append(row.li)
+      // A file chosen again may resume an interrupted upload: its row takes that one's place.
+      row.resumeFrom = refusal ? null : shelf.take(file, row.li)
+      if (!row.resumeFrom) list.append(row.li)
       emit("added", { file })
       if (refusal) {
         fail(row, new UploadFailure(refusal.message, { code: refusal.code, retryable: false }))
@@ -273,6 +313,7 @@ export function mount(root) {
   })
   on(list, "click", (event) => {
     const button = event.target.closest("button[data-action]")
+    if (button && !button.disabled && shelf.handle(button.closest("li"), button.dataset.action)) return
     const row = button && rows.get(button.closest("li"))
     if (!row || button.disabled || !(button.dataset.action in actions)) return
     field?.quiet()
@@ -291,10 +332,7 @@ export function mount(root) {
   on(window, "online", () => {
     for (const li of Array.from(list.children)) {
       const row = rows.get(li)
-      if (row && li.dataset.state === "failed" && row.retryable && (field?.hasRoom() ?? true)) {
-        discard(row)
-        start(row)
-      }
+      if (row && li.dataset.state === "failed" && row.retryable && (field?.hasRoom() ?? true)) start(row)
     }
   })
 
@@ -304,6 +342,7 @@ export function mount(root) {
     destroy() {
       // Listeners first, so cancelling the rows below sends no more events.
       listening.abort()
+      shelf.destroy()
       for (const row of rows.values()) {
         if (row.attempt) actions.Cancel(row)
         else view.dropPreview(row)
@@ -322,5 +361,6 @@ export function mount(root) {
   root.dataset.uploaderMounted = ""
   // Files picked while this module was still loading fired a change nobody heard.
   if (input?.files?.length) takeInputFiles()
+  shelf.load()
   return instance
 }

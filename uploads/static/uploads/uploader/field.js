@@ -1,11 +1,13 @@
 // Form-field mode (data-field): the uploader feeds a form field through its input[data-uploader-value],
 // the ids of the done rows, comma-separated, in list order. data-multiple keeps several, in an order
-// the user chooses (Move up/Move down, or drag; data-max-count caps them), marks the first as the
-// cover and announces each move in a polite live region (.uploader__live); without it a new upload
-// replaces the previous one. The form cannot be saved while a file is still on its way.
+// the user chooses (Move up/Move down, or a drag of the row's handle by mouse, finger or pen;
+// data-max-count caps them), marks the first as the cover and announces each move in a polite live
+// region (.uploader__live); without it a new upload replaces the previous one. The form cannot be
+// saved while a file is still on its way.
 
 import { gettext, interpolate, ngettext } from "./i18n.js"
-import { actionsFor, countBusy, h } from "./rows.js"
+import { enableReorder } from "./reorder.js"
+import { actionsFor, countBusy, doneNeighbour, h } from "./rows.js"
 
 /** A field's value as upload ids, in order, each once: "a, b,,a" → ["a", "b"]. */
 export function parseIds(value) {
@@ -70,8 +72,6 @@ export function waitMessage(count) {
   )
 }
 
-const ROW_DRAG_TYPE = "application/x-uploads-row"
-
 const DONE_ROW = ".uploader__file[data-state=done]"
 
 /**
@@ -88,7 +88,7 @@ export function mountField(uploader) {
   const doneActions = actionsFor("done", { field: true, multiple })
   let messageKind = null
   let waitingFor = 0
-  let dragged = null
+  let dragFrom = -1
 
   function addMessageArea() {
     const area = h("p", { class: "uploader__message", "data-uploader-message": "", role: "alert" })
@@ -127,8 +127,9 @@ export function mountField(uploader) {
       .filter(Boolean)
   }
 
-  function listedRows() {
-    return Array.from(list.children).filter((li) => rows.has(li))
+  // The rows in the field's order: the done ones, as listed.
+  function orderedRows() {
+    return Array.from(list.children).filter((li) => rows.has(li) && li.matches(DONE_ROW))
   }
 
   // Failed rows leave the cap free: they are not in the field, and Retry checks the cap again.
@@ -178,22 +179,24 @@ export function mountField(uploader) {
       if (badge.closest("li") !== cover) badge.remove()
     }
     if (cover && !cover.querySelector(".uploader__badge")) {
+      // Beside the thumbnail, before the name: the row's text keeps its two lines.
       const badge = h("span", { class: "uploader__badge" }, firstBadge)
       const body = cover.querySelector(".uploader__body")
-      if (body) body.prepend(badge)
+      if (body) body.before(badge)
       else cover.append(badge)
     }
   }
 
-  // A move shows only on screen; a polite live region tells screen reader users where the row went.
+  // A move shows only on screen; a polite live region tells screen reader users where the row went,
+  // among the images of the field (rows on their way or failed are not in its order).
   function announcePosition(row) {
-    const listed = listedRows()
-    const position = listed.indexOf(row.li) + 1
+    const ordered = orderedRows()
+    const position = ordered.indexOf(row.li) + 1
     if (!live || position === 0) return
     live.textContent = interpolate(gettext("%(name)s is now %(position)s of %(count)s."), {
       name: row.name,
       position,
-      count: listed.length,
+      count: ordered.length,
     })
   }
 
@@ -230,10 +233,11 @@ export function mountField(uploader) {
     changed()
   }
 
+  // One step in the field's order: past the next done row, over any row between that is not done.
   function move(row, action) {
     const { li } = row
     const up = action === "Move up"
-    const sibling = up ? li.previousElementSibling : li.nextElementSibling
+    const sibling = doneNeighbour(li, up ? "previous" : "next")
     if (!sibling) return
     if (up) sibling.before(li)
     else sibling.after(li)
@@ -244,40 +248,22 @@ export function mountField(uploader) {
     ;(same?.disabled ? row.actions.querySelector("button:enabled") : same)?.focus()
   }
 
-  // Reordering by drag is a shortcut for pointers; Move up/Move down stay the way for everyone else.
-  on(list, "dragstart", (event) => {
-    const row = rows.get(event.target.closest?.("li"))
-    if (!row?.li.draggable) return
-    quiet()
-    dragged = { row, next: row.li.nextElementSibling, from: listedRows().indexOf(row.li) }
-    event.dataTransfer.effectAllowed = "move"
-    // A private type: dropped on a text box, a row must not paste its id.
-    event.dataTransfer.setData(ROW_DRAG_TYPE, row.uploadId ?? "")
-    row.li.classList.add("is-dragging")
-  })
-  on(list, "dragover", (event) => {
-    if (!dragged) return
-    event.preventDefault()
-    event.dataTransfer.dropEffect = "move"
-    const over = event.target.closest?.("li")
-    if (!over || over === dragged.row.li || !rows.has(over)) return
-    const { top, height } = over.getBoundingClientRect()
-    if (event.clientY > top + height / 2) over.after(dragged.row.li)
-    else over.before(dragged.row.li)
-  })
-  on(list, "drop", (event) => {
-    if (dragged) event.preventDefault()
-  })
-  on(list, "dragend", (event) => {
-    if (!dragged) return
-    const { row, next, from } = dragged
-    dragged = null
-    row.li.classList.remove("is-dragging")
-    // Escape or a drop elsewhere: put the row back where it was.
-    if (event.dataTransfer?.dropEffect === "none") list.insertBefore(row.li, next?.parentNode === list ? next : null)
-    changed()
-    if (listedRows().indexOf(row.li) !== from) announcePosition(row)
-  })
+  // Dragging a done row's handle is a shortcut for pointers; Move up/Move down stay the way for everyone.
+  if (multiple) {
+    enableReorder({
+      list,
+      rows,
+      on,
+      started(row) {
+        quiet()
+        dragFrom = orderedRows().indexOf(row.li)
+      },
+      ended(row) {
+        changed()
+        if (orderedRows().indexOf(row.li) !== dragFrom) announcePosition(row)
+      },
+    })
+  }
   on(root.closest("form"), "submit", (event) => {
     const count = countBusy(rows.values())
     if (count === 0) return

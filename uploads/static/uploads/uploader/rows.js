@@ -1,11 +1,14 @@
-// A file's row in the list: its DOM (thumbnail, name, progress bar, status, buttons) and the
-// states it goes through. A row is a plain object around its <li>:
-//   { file, name, preview, li, progress, status, actions, nameId,
+// A file's row in the list: its DOM (thumbnail, name, progress bar and percentage, status, buttons)
+// and the states it goes through. A row is a plain object around its <li>:
+//   { file, name, preview, li, progress, percent, status, actions, nameId,
+//     sent ({ loaded, total } of the attempt's latest progress, or null),
 //     id (a created upload not yet verified), uploadId (a verified one, field mode),
 //     owned (made on this page, so ours to delete), attempt (its AbortController), retryable, sha256 }
 //
 // States, in data-state: waiting → checking → uploading → verifying → done, or failed from any of
 // them; retrying sits between two attempts. Cancel removes the row; Retry starts it over.
+// The order of an ordered field is the order of its done rows: Move up and Move down step over
+// rows still on their way or failed, and a done row's handle (.uploader__handle) drags it.
 
 import { formatSize, gettext, interpolate } from "./i18n.js"
 
@@ -93,6 +96,29 @@ export function detailsText(upload, file) {
     : size
 }
 
+/** `fraction` (0 to 1) as a whole percentage in the page's language: "42%", "42 %" in German. */
+export function formatPercent(fraction) {
+  const lang = typeof document === "undefined" ? "" : document.documentElement?.lang
+  let format
+  try {
+    format = new Intl.NumberFormat(lang || undefined, { style: "percent", maximumFractionDigits: 0 })
+  } catch {
+    // A lang attribute that is no language tag.
+    format = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 0 })
+  }
+  return format.format(fraction)
+}
+
+/**
+ * The nearest done row before (`"previous"`) or after (`"next"`) `li` in its list, or null: where
+ * Move up and Move down take it. Rows on their way or failed are not in the field's order.
+ */
+export function doneNeighbour(li, direction) {
+  const step = direction === "previous" ? (at) => at.previousElementSibling : (at) => at.nextElementSibling
+  for (let at = step(li); at; at = step(at)) if (at.dataset.state === "done") return at
+  return null
+}
+
 /** A new element: `h("p", { class: "uploader__details" }, "…")`. */
 export function h(tag, attributes = {}, text = "") {
   const node = document.createElement(tag)
@@ -111,7 +137,7 @@ function nextNameId(prefix) {
 
 /**
  * The rows of one uploader. `prefix` starts the rows' name ids (the element's id); `ordered` rows
- * (a field with data-multiple) can be dragged once done; focus falls back to `input` when the
+ * (a field with data-multiple) get a drag handle once done; focus falls back to `input` when the
  * focused button goes; `isListed(row)` says whether a row is still the uploader's.
  */
 export function createRowView({ prefix, ordered = false, input = null, isListed }) {
@@ -124,10 +150,11 @@ export function createRowView({ prefix, ordered = false, input = null, isListed 
       max: "100",
       "aria-label": interpolate(gettext("Upload progress for %(name)s"), { name: file.name }),
     })
-    progress.value = 0
+    // Seen beside the bar; the bar itself tells assistive technology (aria-valuetext).
+    const percent = h("span", { class: "uploader__percent", "aria-hidden": "true" })
     const status = h("p", { class: "uploader__status", role: "status" })
     const actions = h("div", { class: "uploader__actions" })
-    body.append(h("span", { class: "uploader__name", id: nameId }, file.name), progress, status)
+    body.append(h("span", { class: "uploader__name", id: nameId }, file.name), progress, percent, status)
     const preview = withPreview ? previewOf(file) : null
     li.append(preview ? thumbnailImage(preview, file.name) : thumbnailPlaceholder(), body, actions)
     const row = {
@@ -136,14 +163,17 @@ export function createRowView({ prefix, ordered = false, input = null, isListed 
       preview,
       li,
       progress,
+      percent,
       status,
       actions,
       nameId,
+      sent: null,
       id: null,
       uploadId: null,
       owned: false,
       attempt: null,
     }
+    showPercent(row, 0)
     if (preview) watchThumbnail(row, li.querySelector(".uploader__thumb"))
     return row
   }
@@ -170,9 +200,11 @@ export function createRowView({ prefix, ordered = false, input = null, isListed 
       name: name?.textContent.trim() ?? "",
       li,
       progress: li.querySelector("progress"),
+      percent: null,
       status: li.querySelector(".uploader__status"),
       actions,
       nameId: name?.id ?? "",
+      sent: null,
       id: null,
       uploadId: li.dataset.uploadId || null,
       owned: false,
@@ -226,22 +258,32 @@ export function createRowView({ prefix, ordered = false, input = null, isListed 
         const shown = row.li.querySelector(".uploader__thumb")
         if (!isListed(row) || !shown) return
         shown.replaceWith(img)
-        keepThumbnailStill(row)
         if (src !== row.preview) dropPreview(row)
       },
       { once: true },
     )
   }
 
-  // A draggable row drags as a whole; its picture must not be dragged out alone.
-  function keepThumbnailStill(row) {
-    if (!ordered) return
-    row.li.querySelector("img")?.setAttribute("draggable", String(!row.li.draggable))
-  }
-
   function setStatus(row, state, text = statusText(state)) {
     row.li.dataset.state = state
     row.status.textContent = text
+    // Every byte is there: the server is checking them.
+    if (state === "verifying") showPercent(row, 100)
+  }
+
+  // The bar, its aria-valuetext and the percentage beside it, from 0 to 100.
+  function showPercent(row, value) {
+    if (!row.progress) return
+    const text = formatPercent(value / 100)
+    row.progress.value = value
+    row.progress.setAttribute("aria-valuetext", text)
+    if (row.percent) row.percent.textContent = text
+  }
+
+  /** `loaded` of `total` bytes of the current attempt are sent. */
+  function setProgress(row, loaded, total) {
+    row.sent = total > 0 ? { loaded, total } : null
+    showPercent(row, total > 0 ? Math.floor((loaded / total) * 100) : 0)
   }
 
   function setActions(row, names) {
@@ -255,33 +297,38 @@ export function createRowView({ prefix, ordered = false, input = null, isListed 
       }),
     )
     updateMoves(row)
-    if (ordered) {
-      // Only finished rows of an ordered field can be dragged; the thumbnail would otherwise drag alone.
-      row.li.draggable = names.includes("Move up")
-      keepThumbnailStill(row)
-    }
+    if (ordered) setHandle(row, names.includes("Move up"))
     if (hadFocus) (row.actions.querySelector("button:enabled") ?? input)?.focus()
   }
 
-  // Move up is off on the first row, Move down on the last.
+  // Only the rows that can be moved have a handle: a pointer's way to drag them (reorder.js). It is
+  // no button: keyboards and screen readers have Move up and Move down.
+  function setHandle(row, movable) {
+    const handle = row.li.querySelector(".uploader__handle")
+    if (movable && !handle) {
+      row.li.prepend(h("span", { class: "uploader__handle", "aria-hidden": "true", title: gettext("Drag to reorder") }))
+    } else if (!movable && handle) handle.remove()
+  }
+
+  // Move up is off on the first done row, Move down on the last: the field's order is theirs alone.
   function updateMoves(row) {
     const up = row.actions.querySelector('button[data-action="Move up"]')
     const down = row.actions.querySelector('button[data-action="Move down"]')
-    if (up) up.disabled = !row.li.previousElementSibling
-    if (down) down.disabled = !row.li.nextElementSibling
+    if (up) up.disabled = !doneNeighbour(row.li, "previous")
+    if (down) down.disabled = !doneNeighbour(row.li, "next")
   }
 
   // Back to the start of an attempt: no error, an empty bar, waiting for its turn, Cancel only.
   function showWaiting(row) {
     row.li.classList.remove("is-error")
-    row.progress.value = 0
+    setProgress(row, 0, 0)
     setStatus(row, "waiting")
     setActions(row, actionsFor("waiting"))
   }
 
   // The file is verified: the status, its thumbnail, its dimensions and size, and any review note.
   function showDone(row, upload) {
-    row.progress.value = 100
+    showPercent(row, 100)
     setStatus(row, "done", upload.duplicate ? gettext("Already uploaded") : gettext("Uploaded"))
     showThumbnail(row, thumbnailSource(upload, row.preview))
     const detailsLine = h("p", { class: "uploader__details" }, detailsText(upload, row.file))
@@ -297,7 +344,7 @@ export function createRowView({ prefix, ordered = false, input = null, isListed 
     row.li.classList.add("is-error")
     row.li.dataset.state = "failed"
     row.retryable = retryable
-    row.progress.value = 0
+    setProgress(row, 0, 0)
     row.status.replaceChildren(h("span", { role: "alert" }, message))
     setActions(row, actionsFor("failed", { retryable }))
   }
@@ -313,5 +360,17 @@ export function createRowView({ prefix, ordered = false, input = null, isListed 
     li.remove()
   }
 
-  return { create, adopt, dropPreview, setStatus, setActions, updateMoves, showWaiting, showDone, showFailure, remove }
+  return {
+    create,
+    adopt,
+    dropPreview,
+    setStatus,
+    setProgress,
+    setActions,
+    updateMoves,
+    showWaiting,
+    showDone,
+    showFailure,
+    remove,
+  }
 }

@@ -1,159 +1,142 @@
-// One file's journey: hash it, create its upload (API), send the bytes to S3 with the signed
-// fields, have the API verify it; and the automatic retries of a transient failure around that.
-// S3's XML errors become sentences here. A status 0 is the network (or CORS), never S3.
+// One file's journey: prepare and hash it, create its upload (API), send its bytes to S3 (one
+// signed POST, or in parts: multipart.js), have the API verify it. What outlives an attempt stays on
+// the job, so the next attempt (an automatic retry, Retry, the connection back) goes on from where
+// the last one stopped: a file S3 took is never sent again, only its verification is asked again.
 
-import { UploadFailure, isPolicyExpired, isRetryable } from "./failure.js"
 import { sha256Base64 } from "./hashing.js"
-import { formatSize, gettext, interpolate } from "./i18n.js"
+import { gettext } from "./i18n.js"
+import { partDigests, planParts, sendInParts } from "./multipart.js"
+import { holdUpload, recordOf } from "./resume.js"
+import { postToStorage } from "./storage.js"
 
-const XML_ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" }
-
-/** The Code and Message of an S3 XML error body; empty strings when absent. */
-export function parseS3Error(xmlText) {
-  const xml = typeof xmlText === "string" ? xmlText : ""
-  return { code: xmlElementText(xml, "Code"), message: xmlElementText(xml, "Message") }
-}
-
-function xmlElementText(xml, name) {
-  const match = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(xml)
-  return match ? unescapeXml(match[1]).trim() : ""
-}
-
-function unescapeXml(text) {
-  return text.replace(/&(?:#x([0-9a-fA-F]+)|#([0-9]+)|(amp|lt|gt|quot|apos));/g, (entity, hex, decimal, name) => {
-    if (name) return XML_ENTITIES[name]
-    const point = hex ? Number.parseInt(hex, 16) : Number(decimal)
-    return point <= 0x10ffff ? String.fromCodePoint(point) : entity
-  })
-}
-
-// Whole sentences, one per case, so translators never have to glue fragments together.
-function tooLargeMessage(size, maxSize) {
-  const values = { size: size ? formatSize(size) : "", limit: maxSize ? formatSize(maxSize) : "" }
-  if (size && maxSize) {
-    return interpolate(gettext("File is too large: the upload was signed for %(size)s; the limit is %(limit)s."), values)
-  }
-  if (size) return interpolate(gettext("File is too large: the upload was signed for %(size)s."), values)
-  if (maxSize) {
-    return interpolate(gettext("File is too large: the upload was not signed for this size; the limit is %(limit)s."), values)
-  }
-  return gettext("File is too large: the upload was not signed for this size.")
-}
+export { AUTO_RETRIES, backoffDelay, pause, withRetries } from "./network.js"
+export { parseS3Error, postToStorage, s3ErrorMessage, storageFailure } from "./storage.js"
 
 /**
- * A sentence for the user about a failed POST to S3.
- * `status` 0 is a network or CORS failure; `code` and `message` come from parseS3Error.
+ * Files above this many bytes are not hashed whole unless the element names the server's
+ * MULTIPART_THRESHOLD: WebCrypto hashes only a buffer, so the whole file would sit in memory at
+ * once; and a file sent in parts is checked part by part anyway.
  */
-export function s3ErrorMessage({ status, code = "", message = "" }, { maxSize, size } = {}) {
-  if (!status) return gettext("Could not reach the file storage. Check your connection and try again.")
-  switch (code) {
-    case "EntityTooLarge":
-      return tooLargeMessage(size, maxSize)
-    case "EntityTooSmall":
-      return size
-        ? interpolate(gettext("File is too small: the upload was signed for %(size)s. Pick the file again."), {
-            size: formatSize(size),
-          })
-        : gettext("File is too small for this upload. Pick the file again.")
-    case "AccessDenied":
-      if (isPolicyExpired({ code, message })) {
-        return gettext("The upload permission expired before the file was sent. Retry to get a new one.")
-      }
-      if (/invalid according to policy|policy condition failed/i.test(message)) {
-        return gettext("The storage refused the upload: it does not match what the server allowed.")
-      }
-      return gettext("The storage refused the upload (access denied).")
-    case "SignatureDoesNotMatch":
-      return gettext("The storage rejected the upload signature. The server's storage settings need fixing.")
-    case "RequestTimeout":
-      return gettext("The upload was too slow and the storage stopped waiting. Try again.")
-    case "SlowDown":
-      return gettext("The storage is busy. Try again in a moment.")
-    case "InternalError":
-      return gettext("The storage had an internal error. Try again.")
-    case "ServiceUnavailable":
-      return gettext("The storage is unavailable right now. Try again in a moment.")
-    case "NoSuchBucket":
-      return gettext("The storage bucket does not exist. The server's storage settings need fixing.")
-    case "":
-      return interpolate(gettext("The storage answered HTTP %(status)s without an error code."), { status })
-    default:
-      return interpolate(gettext("The storage refused the upload: %(code)s (HTTP %(status)s)."), { code, status })
-  }
+export const WHOLE_HASH_LIMIT = 100 * 2 ** 20
+
+// The upload is gone (expired by the clean-up, its multipart upload aborted): nothing of the file is
+// kept for it, so a new one starts, once.
+const GONE = new Set(["upload_expired", "NoSuchUpload"])
+
+const STATUS_TEXTS = {
+  offline: () => gettext("Waiting for the connection…"),
 }
 
-/** The UploadFailure of a storage reply (`status` 0: none came); `limits` ({ maxSize, size }) fill its sentence. */
-export function storageFailure(status, body, limits) {
-  const parsed = status ? parseS3Error(body) : { code: "", message: "" }
-  const failure = { status, ...parsed }
-  const code = parsed.code || (status ? `http_${status}` : "network_error")
-  return new UploadFailure(s3ErrorMessage(failure, limits), { code, retryable: isRetryable(failure) })
+/** The status line of a state only a transfer has ("offline"); undefined for the others, which rows.js words. */
+export function transferStatusText(state) {
+  return STATUS_TEXTS[state]?.()
 }
 
 /**
- * POST `file` to S3 with a presigned POST's `{ url, fields }`. `onProgress(loaded, total)` follows
- * the bytes sent. Resolves when S3 took it; rejects with an UploadFailure, or the signal's reason.
- */
-export function postToStorage(
-  { url, fields },
-  file,
-  { signal, onProgress, limits, XMLHttpRequest: Request = XMLHttpRequest },
-) {
-  return new Promise((resolve, reject) => {
-    signal.throwIfAborted()
-    const xhr = new Request()
-    const attached = new AbortController()
-    const listen = (target, type, handler) => target.addEventListener(type, handler, { signal: attached.signal })
-    const settle = (outcome, value) => {
-      attached.abort()
-      outcome(value)
-    }
-
-    listen(xhr.upload, "progress", (event) => {
-      if (event.lengthComputable) onProgress(event.loaded, event.total)
-    })
-    listen(xhr, "load", () => {
-      if (xhr.status >= 200 && xhr.status < 300) settle(resolve)
-      else settle(reject, storageFailure(xhr.status, xhr.responseText, limits))
-    })
-    listen(xhr, "error", () => settle(reject, storageFailure(0, "", limits)))
-    listen(signal, "abort", () => {
-      xhr.abort()
-      settle(reject, signal.reason)
-    })
-
-    // S3 rejects fields the policy does not name, and wants the file last.
-    const form = new FormData()
-    for (const [name, value] of Object.entries(fields)) form.append(name, value)
-    form.append("file", file)
-    xhr.open("POST", url)
-    xhr.send(form)
-  })
-}
-
-/**
- * Send `file` where the create reply's `upload` says. Today that is always one presigned POST;
- * a multipart upload (parts signed one by one, then completed) gets its own sender beside it,
- * chosen here by the shape of `target`, with the same options and the same promise.
+ * Send `file` where the create reply `target` says: in parts when it has `multipart`, else with its
+ * presigned POST (`upload`), renewed first when it is known to have expired and again, once, when
+ * S3 says so. `options`: { api, signal, onProgress, limits } and multipart.js's.
  */
 export function sendToStorage(target, file, options) {
-  return postToStorage(target, file, options)
+  if (target.multipart) return sendInParts(target, file, options)
+  return postRenewing(target, file, options)
+}
+
+async function postRenewing(target, file, options) {
+  const { api, signal, now = Date.now } = options
+  // A resumed upload has no policy yet; one may have expired while the page slept or waited offline.
+  if (!target.upload || now() >= Date.parse(target.expires_at)) await renewPolicy(target, api, signal)
+  try {
+    await postToStorage(target.upload, file, options)
+  } catch (error) {
+    // S3's clock is the one that counts.
+    if (!error.expired) throw error
+    await renewPolicy(target, api, signal)
+    await postToStorage(target.upload, file, options)
+  }
+}
+
+async function renewPolicy(target, api, signal) {
+  const renewed = await api.renew(target.id, { signal })
+  target.upload = renewed.upload
+  target.expires_at = renewed.expires_at
 }
 
 /**
- * One attempt at `job.file`: hash, create, send, verify. Resolves with the API's upload (a
- * duplicate's at once: the same bytes are verified already, nothing is sent). `job` keeps what
- * outlives the attempt: `job.sha256` (hashed once, reused by every retry) and `job.id` (the upload
- * created for it, which the caller deletes if the attempt is given up). `onState(state)` names each
- * step ("checking", "uploading", "verifying"); `onProgress(loaded, total)` follows the bytes.
+ * One attempt at `job.file`. Resolves with the API's upload (a duplicate's at once: the same bytes
+ * are verified already, nothing is sent). The job keeps what outlives the attempt:
+ *   prepared, sha256   the File `prepare(job.file)` gives (what is declared and sent) and its digest
+ *   id, target         the upload created for it (the caller deletes it if the file is given up) and
+ *                      where its bytes go (the create reply, with the parts' digests and URLs)
+ *   stored             S3 holds every byte: what is left is the verification
+ *   unsure             a POST may have arrived (no reply came, or the page was reloaded): ask first
+ *   resumeFrom         an interrupted upload (resume.js) this file may go on with
+ * `onState(state)` names each step ("checking", "uploading", "verifying"; "offline" while parts wait
+ * for the connection); `onProgress(loaded, total)` follows the bytes. `store` (resume.js) keeps
+ * what recognises the file after a reload.
  */
-export async function transferFile(
-  job,
-  { api, profile, maxSize, signal, onState, onProgress, hash = sha256Base64, send = sendToStorage },
-) {
-  const { file } = job
-  onState("checking")
-  job.sha256 ??= await hash(file)
+export async function transferFile(job, options) {
+  for (;;) {
+    try {
+      return await attempt(job, options)
+    } catch (error) {
+      if (!recover(job, error, options)) throw error
+    }
+  }
+}
+
+function recover(job, error, { store }) {
+  if (job.stored) return false
+  // Finished meanwhile (the clean-up completes uploads whose parts all arrived): ask for the verdict.
+  if (error?.code === "not_pending") {
+    job.stored = true
+    return true
+  }
+  if (!GONE.has(error?.code) || job.restarted) return false
+  store?.forget(job.id)
+  Object.assign(job, { id: null, target: null, unsure: false, restarted: true })
+  return true
+}
+
+async function attempt(job, options) {
+  const { api, signal, onState, prepare = async (file) => file, hold = holdUpload } = options
+  if (!job.id) {
+    onState("checking")
+    // What is sent (its type read from its bytes, or resized: files.prepareFile), made once like the digest.
+    job.prepared ??= await prepare(job.file)
+    if (job.resumeFrom && !(await resume(job, options))) job.resumeFrom = null
+  }
+  if (!job.id) {
+    const created = await create(job, options)
+    if (created.duplicate) return created
+  }
+  const release = hold(job.id)
+  try {
+    if (!job.stored && job.unsure) {
+      onState("verifying")
+      const upload = await completeIfArrived(job, options)
+      if (upload) return upload
+    }
+    if (!job.stored) {
+      onState("uploading")
+      await send(job, options)
+      job.stored = true
+    }
+    onState("verifying")
+    return await complete(job, options)
+  } finally {
+    release()
+  }
+}
+
+function hashesWhole(file, { multipartThreshold }) {
+  return file.size <= (multipartThreshold || WHOLE_HASH_LIMIT)
+}
+
+async function create(job, options) {
+  const { api, profile, signal, onState, store, hash = sha256Base64 } = options
+  const file = job.prepared
+  if (hashesWhole(file, options)) job.sha256 ??= await hash(file)
   signal.throwIfAborted()
   onState("uploading")
   const declared = { filename: file.name, content_type: file.type, size: file.size, profile }
@@ -162,48 +145,100 @@ export async function transferFile(
   const created = await api.create(declared)
   if (created.duplicate) return created
   job.id = created.id
-  signal.throwIfAborted()
-  await send(created.upload, file, { signal, onProgress, limits: { maxSize, size: file.size } })
-  onState("verifying")
-  return api.complete(job.id, { signal })
+  job.target = { ...created, fresh: true }
+  store?.remember(recordOf(job.file, created, { profile, sha256: job.sha256 }))
+  return created
 }
 
-/** Milliseconds to wait before automatic retry number `attempt` (0-based): 1 s, 2 s, 4 s, at most 8 s. */
-export function backoffDelay(attempt) {
-  return Math.min(1000 * 2 ** attempt, 8000)
+async function send(job, options) {
+  const { signal, onProgress, onState, maxSize, send: sender = sendToStorage } = options
+  const file = job.prepared
+  try {
+    await sender(job.target, file, {
+      ...options,
+      signal,
+      onProgress,
+      limits: { maxSize, size: file.size },
+      onOffline: () => onState("offline"),
+      onOnline: () => onState("uploading"),
+    })
+  } catch (error) {
+    // No reply: the POST may have arrived all the same. Parts are asked for anew each attempt.
+    if (error?.code === "network_error" && !job.target.multipart) job.unsure = true
+    throw error
+  }
 }
 
-/** Automatic retries of a transient failure before the file waits for the user's Retry. */
-export const AUTO_RETRIES = 3
+async function complete(job, { api, signal, store }) {
+  try {
+    const upload = await api.complete(job.id, { signal })
+    store?.forget(job.id)
+    return upload
+  } catch (error) {
+    // Parts are missing after all: the next attempt sends them (and only them).
+    if (error?.code === "parts_missing") job.stored = false
+    throw error
+  }
+}
 
-/** Resolve after `milliseconds`, or reject with the signal's reason as soon as it aborts. */
-export function pause(milliseconds, signal) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, milliseconds)
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer)
-        reject(signal.reason)
-      },
-      { once: true },
-    )
-  })
+// A single POST whose fate is unknown: S3 holds the whole object (then it is only verified) or
+// nothing (then it is sent, with a new policy).
+async function completeIfArrived(job, options) {
+  try {
+    return await complete(job, options)
+  } catch (error) {
+    if (error?.code !== "object_missing") throw error
+    job.unsure = false
+    return null
+  }
 }
 
 /**
- * `attempt()` until it succeeds, or fails for good: with an error that is no retryable
- * UploadFailure, after AUTO_RETRIES retries, or once `signal` aborted. Before each retry,
- * `onRetry(error, milliseconds)` is told the failure and the wait (backoffDelay) that follows.
+ * Take over the interrupted upload `job.resumeFrom` ({ upload, record }) if `job.prepared` is its
+ * file: for a single POST the declared digest must match; for parts, the first part S3 holds (the
+ * others are checked before anything is sent). Whether it was taken; one of another file is given back.
  */
-export async function withRetries(attempt, { signal, onRetry, wait = pause }) {
-  for (let retry = 0; ; retry += 1) {
+async function resume(job, options) {
+  const { api, signal, hash = sha256Base64, hashPart = sha256Base64 } = options
+  const { upload, record } = job.resumeFrom
+  const file = job.prepared
+  if (file.size !== upload.size) return giveBack(job)
+  // The API says whether it went in parts (its `multipart`), else the record; without either, ask.
+  const inParts = upload.multipart !== undefined ? Boolean(upload.multipart) : record ? record.partSize > 0 : null
+  let parts = null
+  if (inParts !== false) {
     try {
-      return await attempt()
+      parts = await api.parts(upload.id, { signal })
     } catch (error) {
-      if (!(error instanceof UploadFailure) || !error.retryable || retry >= AUTO_RETRIES || signal.aborted) throw error
-      onRetry(error, backoffDelay(retry))
-      await wait(backoffDelay(retry), signal)
+      if (error?.code === "not_pending") return takeOver(job, { stored: true })
+      if (GONE.has(error?.code) || error?.code === "not_found") return giveBack(job)
+      if (error?.code !== "not_multipart") throw error
     }
   }
+  if (parts) {
+    const target = { id: upload.id, multipart: { part_size: parts.part_size }, listed: parts, digests: new Map() }
+    const [first] = parts.parts
+    if (first?.sha256) {
+      const part = planParts(file.size, parts.part_size).find((planned) => planned.number === first.number)
+      const digest = part && (await partDigests(file, { known: target.digests, hashPart, signal }).of(part))
+      if (digest !== first.sha256) return giveBack(job)
+    }
+    return takeOver(job, { target })
+  }
+  if (upload.sha256) {
+    job.sha256 ??= await hash(file)
+    if (job.sha256 && job.sha256 !== upload.sha256) return giveBack(job)
+  }
+  return takeOver(job, { target: { id: upload.id, upload: null, expires_at: upload.expires_at ?? null }, unsure: true })
+}
+
+function takeOver(job, { target = null, stored = false, unsure = false }) {
+  Object.assign(job, { id: job.resumeFrom.upload.id, target, stored, unsure })
+  job.resumeFrom = null
+  return true
+}
+
+function giveBack(job) {
+  job.resumeFrom.giveBack?.()
+  return false
 }

@@ -1,4 +1,4 @@
-// Work that must not block the page (hashing a large file now; resizing one later) runs in a
+// Work that must not block the page (hashing a large file, resizing a photo) runs in a
 // one-off Web Worker built from source text. A Blob URL, not a worker file beside this module: a
 // worker's script must come from the page's own origin, and static files may be served from
 // another (a CDN, a bucket); nor would ManifestStaticFilesStorage hash a file named in `new URL()`.
