@@ -18,7 +18,8 @@ def test_the_defaults_pass(settings):
     assert ids() == []
 
 
-def test_checks_are_registered_with_django(settings):
+# db: Django 6.1's model checks ask SQLite whether it has JSON (django-tasks-db's table has a JSONField).
+def test_checks_are_registered_with_django(settings, db):
     settings.UPLOADS = {"MAX_SIZE": -1}
 
     with pytest.raises(SystemCheckError, match="uploads.E003"):

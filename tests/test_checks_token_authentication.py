@@ -64,7 +64,8 @@ def test_a_path_that_does_not_import_to_a_callable_is_e051(settings, path):
     ]
 
 
-def test_the_token_authentication_check_is_registered_with_django(settings):
+# db: Django 6.1's model checks ask SQLite whether it has JSON (django-tasks-db's table has a JSONField).
+def test_the_token_authentication_check_is_registered_with_django(settings, db):
     settings.UPLOADS = {"TOKEN_AUTHENTICATION": ["tests.token_auth.nowhere"]}
 
     with pytest.raises(SystemCheckError, match="uploads.E051"):
