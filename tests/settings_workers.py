@@ -38,7 +38,11 @@ if marker := os.environ.get("UPLOADS_TEST_SLOW_RENDER"):
 
     def _slow_render(*args, **kwargs):
         Path(marker).write_text(str(os.getpid()))
-        time.sleep(60)
+        parent = os.getppid()
+        for _ in range(600):  # a minute at most
+            if os.getppid() != parent:
+                os._exit(1)  # rq's work-horse whose worker was killed: it goes too
+            time.sleep(0.1)
         return _render(*args, **kwargs)
 
     imaging.render = _slow_render

@@ -113,19 +113,21 @@ class Site:
             env={**self.environment, **extra_environment},
             stdout=log,
             stderr=subprocess.STDOUT,
+            # A group of its own: rq forks a work-horse per job, which must go with its worker.
+            start_new_session=True,
         )
         self.workers.append(process)
         return process
 
     def stop(self):
         for process in self.workers:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+            _signal_group(process, signal.SIGTERM)
         for process in self.workers:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                pass
+            _signal_group(process, signal.SIGKILL)  # and whatever it forked
 
     def log(self, name):
         return (self.log_dir / f"{name}.log").read_text()
@@ -208,7 +210,7 @@ def test_a_task_whose_worker_died_is_done_again_by_the_other(site, tmp_path):
     (upload_id,) = site.seed(1)
     _wait_for(started.exists, "the first worker to start rendering", site)
 
-    doomed.send_signal(signal.SIGKILL)
+    _signal_group(doomed, signal.SIGKILL)  # the worker and the process rendering for it
     doomed.wait(timeout=10)
     site.start_worker("survivor")
     time.sleep(3.5)  # the upload's due time (TASK_LEASE, 3 s here) passes: the task counts as lost
@@ -217,6 +219,13 @@ def test_a_task_whose_worker_died_is_done_again_by_the_other(site, tmp_path):
     assert "asked again for 1 lost variant tasks" in cleanup.stdout
     site.wait_until_made([upload_id], variants_each=2)
     assert _tasks_run_by(site, "survivor")
+
+
+def _signal_group(process, number):
+    try:
+        os.killpg(process.pid, number)
+    except ProcessLookupError:
+        pass  # the whole group is gone already
 
 
 def _tasks_run_by(site, name):
