@@ -30,11 +30,14 @@ QUICK = {
     # Library page and variant worker: 12 MP photos, of which this many different pictures.
     "library_images": 20, "distinct_photos": 4, "worker_uploads": 6, "worker_repetitions": 1,
     "imaging": {"photos": 2, "repetitions": 2, "sets": ("product",)},
+    # One file in multipart parts against bare fetch(); 12 MP photos resized in the page or not.
+    "bigfile": {"size_mib": 256, "repetitions": 1}, "resize": {"photos": 6, "repetitions": 1},
 }
 FULL = {
     "calls": 1000, "repetitions": 5, "complete_calls": 50, "http_seconds": 5, "http_repetitions": 3, "files": 20, "browser_repetitions": 3,
     "library_images": 20, "distinct_photos": 20, "worker_uploads": 24, "worker_repetitions": 2,
     "imaging": {"photos": 5, "repetitions": 5, "sets": ("product", "avatar")},
+    "bigfile": {"size_mib": 1024, "repetitions": 3}, "resize": {"photos": 20, "repetitions": 3},
 }
 
 
@@ -199,10 +202,32 @@ def run(args, plan, step):
                 note="ours includes one S3 round trip the peer never makes",
             )
         )
+        figures += big_file_and_resizing(env, plan, step, details)
         # After the upload figures, so these run as they always did (before any worker ran).
         variant_figures += variants_and_library(env, plan, step, details)
         database_name = env.database.description
     return figures + variant_figures, details, database_name
+
+
+def big_file_and_resizing(env, plan, step, details):
+    """The page's multipart upload of one big file against a bare fetch() of the same parts
+    (``benchmarks.bigfile``), then 12 MP photos through the page with and without the client-side
+    resize (``benchmarks.resize``); both served from this process, each with its settings override."""
+    from benchmarks import bigfile, resize
+
+    big = plan["bigfile"]
+    step(f"browser: a {big['size_mib']} MiB file in parts, the page vs bare fetch() (benchmarks.bigfile)")
+    path, digests = bigfile.make_file(env.workdir / "IMG_big.jpg", big["size_mib"] * bigfile.MiB)
+    try:
+        details["big_file"] = bigfile.measure(env, path, digests, big["repetitions"], progress=lambda label: None)
+    finally:
+        path.unlink()
+    shrink = plan["resize"]
+    step(f"browser: {shrink['photos']} photos of 12 MP, resized in the page or not (benchmarks.resize)")
+    photos = resize.make_photos(shrink["photos"], env.workdir)
+    uplinks = [None, resize.DEFAULT_UPLINK]
+    details["resize"], _ = resize.measure(env, photos, shrink["repetitions"], uplinks, progress=lambda label: None)
+    return bigfile.figures(details["big_file"]) + resize.figures(details["resize"])
 
 
 def variants_and_library(env, plan, step, details):

@@ -2,6 +2,7 @@ import assert from "node:assert/strict"
 import { afterEach, beforeEach, describe, test } from "node:test"
 
 import {
+  PROGRESS_INTERVAL,
   batchTotals,
   bulkDoneText,
   bulkTargets,
@@ -310,11 +311,16 @@ describe("the batch bar", () => {
     )
   })
 
-  test("follows the page's progress events by itself", async () => {
+  test("follows the page's progress events by itself, a few times a second", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] })
     const { root, rows, view } = bar(["uploading", "uploading"])
     const [first] = rows.values()
     view.setProgress(first, MB, MB)
     root.dispatchEvent(new CustomEvent("uploads:progress", { bubbles: true }))
+    await tick()
+    assert.equal(root.querySelector(".uploader__overall").value, 0, "not at every progress event")
+
+    t.mock.timers.tick(PROGRESS_INTERVAL)
     await tick()
     assert.equal(root.querySelector(".uploader__overall").value, 50)
   })

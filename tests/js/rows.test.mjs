@@ -2,6 +2,7 @@ import assert from "node:assert/strict"
 import { afterEach, beforeEach, describe, test } from "node:test"
 
 import {
+  PREVIEW_LIMIT,
   STATES,
   actionsFor,
   countBusy,
@@ -201,6 +202,18 @@ describe("a row on the page", () => {
   test("each row gets a name id of its own, even in two uploaders with the same id", () => {
     const ids = [view().create(jpeg()).nameId, view().create(jpeg()).nameId]
     assert.notEqual(ids[0], ids[1])
+  })
+
+  test("a file too big to show cheaply has the placeholder, not a preview", () => {
+    const rows = view()
+    const huge = jpeg()
+    Object.defineProperty(huge, "size", { value: PREVIEW_LIMIT + 1 })
+
+    const row = rows.create(huge)
+
+    assert.equal(row.preview, null)
+    assert.equal(row.li.querySelector(".uploader__thumb").className, "uploader__thumb uploader__placeholder")
+    assert.notEqual(rows.create(jpeg()).preview, null, "a photo's size has its preview")
   })
 
   test("a refused file shows the placeholder, never a preview", () => {

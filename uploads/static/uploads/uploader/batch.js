@@ -113,6 +113,8 @@ export function bulkDoneText(kind, count) {
 
 // A single file needs no summary and no "all": its row says it all.
 const MANY = 2
+// Milliseconds between drawings of the bar for progress alone.
+export const PROGRESS_INTERVAL = 250
 
 /**
  * The batch bar of one mounted uploader, inserted before its `list`. `rows` is the controller's Map
@@ -167,6 +169,7 @@ export function mountBatch({
   let sentBefore = 0
   let clock = null
   let scheduled = false
+  let progressTimer = null
 
   function addLiveRegion() {
     const region = h("div", { class: "uploader__live", "aria-live": "polite", "aria-atomic": "true" })
@@ -178,7 +181,17 @@ export function mountBatch({
     return Array.from(list.children, (li) => rows.get(li)).filter(Boolean)
   }
 
-  // Progress events come many times a second: the bar is drawn at most once a frame.
+  // Progress events come many times a second: the bar follows them a few times a second, which
+  // is what a reader can take in (and each drawing costs the page a layout).
+  function scheduleProgress() {
+    if (progressTimer || signal.aborted) return
+    progressTimer = setTimeout(() => {
+      progressTimer = null
+      schedule()
+    }, PROGRESS_INTERVAL)
+  }
+
+  // A change of the rows themselves is drawn at the next frame.
   function schedule() {
     if (scheduled || signal.aborted) return
     scheduled = true
@@ -289,7 +302,7 @@ export function mountBatch({
     const button = event.target.closest("button[data-bulk]")
     if (button && !button.hidden) act(button.dataset.bulk)
   })
-  on(root, "uploads:progress", schedule)
+  on(root, "uploads:progress", scheduleProgress)
   if (typeof MutationObserver === "function") {
     const observer = new MutationObserver(schedule)
     observer.observe(list, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-state"] })
@@ -302,6 +315,7 @@ export function mountBatch({
   }
   signal.addEventListener("abort", () => {
     clearInterval(clock)
+    clearTimeout(progressTimer)
     bar.remove()
   }, { once: true })
   render()

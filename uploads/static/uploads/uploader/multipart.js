@@ -6,7 +6,7 @@
 // only the others. The API completes the upload from the parts S3 lists, never from our word.
 
 import { UploadFailure } from "./failure.js"
-import { sha256Base64 } from "./hashing.js"
+import { createHasher, sha256Base64 } from "./hashing.js"
 import { gettext } from "./i18n.js"
 import { withRetries } from "./network.js"
 import { createQueue } from "./queue.js"
@@ -19,7 +19,8 @@ export const PARALLEL_PARTS = 4
 const LOOKAHEAD = 2 * PARALLEL_PARTS
 // Parts one call may ask URLs for (the API's limit).
 const SIGN_BATCH = 100
-// Parts hashed at once: each holds its bytes in memory while it is hashed.
+// Parts hashed at once, each by a worker kept for the whole file: each holds its bytes in memory
+// while it is hashed.
 const PARALLEL_HASHES = 2
 
 /** The parts of a file of `size` bytes: `{ number, start, end }`, from 1, each `partSize` bytes but the last. */
@@ -140,8 +141,20 @@ export async function heldPartsMatch(file, held, plan, digests) {
  * stop waiting for the connection. Resolves once S3 holds every part; rejects as runParts does.
  */
 export async function sendInParts(target, file, options) {
+  const { concurrency = PARALLEL_PARTS, retry = {}, XMLHttpRequest, now = Date.now } = options
+  // Workers kept for all the parts: starting one per part would cost more than hashing it.
+  const hasher = options.hashPart ? null : createHasher({ workers: PARALLEL_HASHES })
+  const hashPart = options.hashPart ?? hasher.digest
+  try {
+    return await sendAll(target, file, { ...options, hashPart, concurrency, retry, XMLHttpRequest, now })
+  } finally {
+    hasher?.close()
+  }
+}
+
+async function sendAll(target, file, options) {
   const { api, signal, limits, onProgress = () => {}, onOffline = () => {}, onOnline = () => {} } = options
-  const { hashPart = sha256Base64, concurrency = PARALLEL_PARTS, retry = {}, XMLHttpRequest, now = Date.now } = options
+  const { hashPart, concurrency, retry, XMLHttpRequest, now } = options
   const plan = planParts(file.size, target.multipart.part_size)
   target.digests ??= new Map()
   target.urls ??= new Map()

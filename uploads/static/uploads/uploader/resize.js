@@ -99,19 +99,19 @@ const RESIZE_WORKER = `${fitInside}
 ${planResize}
 ${lowerQuality}
 self.onmessage = async (event) => {
-  const { file, target, limits } = event.data
+  const { id, message: { file, target, limits } } = event.data
   let bitmap
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: "from-image" })
   } catch (error) {
-    self.postMessage({ undecodable: String(error) })
+    self.postMessage({ id, undecodable: String(error) })
     return
   }
   try {
     const image = { width: bitmap.width, height: bitmap.height, size: file.size, type: file.type }
     const plan = planResize(image, target, limits)
     if (!plan) {
-      self.postMessage({ plan })
+      self.postMessage({ id, plan })
       return
     }
     const canvas = new OffscreenCanvas(plan.width, plan.height)
@@ -126,9 +126,9 @@ self.onmessage = async (event) => {
     if (limits.maxSize && blob.size > limits.maxSize && plan.type !== "image/png") {
       blob = await canvas.convertToBlob({ type: plan.type, quality: lowerQuality(plan.quality) })
     }
-    self.postMessage({ plan, blob })
+    self.postMessage({ id, plan, blob })
   } catch (error) {
-    self.postMessage({ error: String(error) })
+    self.postMessage({ id, error: String(error) })
   } finally {
     bitmap.close()
   }

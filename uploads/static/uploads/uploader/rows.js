@@ -17,6 +17,12 @@ export const STATES = ["waiting", "checking", "uploading", "retrying", "verifyin
 
 const SETTLED_STATES = new Set(["done", "failed"])
 
+/**
+ * Files above this many bytes get the placeholder instead of a preview: showing one, the browser
+ * reads the whole file into the page's memory. Larger than any phone's or camera's photo.
+ */
+export const PREVIEW_LIMIT = 64 * 2 ** 20
+
 // The status line of the states that say nothing more; looked up at render time so a late catalogue still applies.
 const STATUS_TEXTS = {
   waiting: () => gettext("Waiting…"),
@@ -98,16 +104,22 @@ export function detailsText(upload, file) {
 
 /** `fraction` (0 to 1) as a whole percentage in the page's language: "42%", "42 %" in German. */
 export function formatPercent(fraction) {
-  const lang = typeof document === "undefined" ? "" : document.documentElement?.lang
-  let format
-  try {
-    format = new Intl.NumberFormat(lang || undefined, { style: "percent", maximumFractionDigits: 0 })
-  } catch {
-    // A lang attribute that is no language tag.
-    format = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 0 })
+  const lang = typeof document === "undefined" ? "" : document.documentElement?.lang || ""
+  if (!percentFormats.has(lang)) {
+    let format
+    try {
+      format = new Intl.NumberFormat(lang || undefined, { style: "percent", maximumFractionDigits: 0 })
+    } catch {
+      // A lang attribute that is no language tag.
+      format = new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 0 })
+    }
+    percentFormats.set(lang, format)
   }
-  return format.format(fraction)
+  return percentFormats.get(lang).format(fraction)
 }
+
+// Progress is shown many times a second: one formatter per language, made once.
+const percentFormats = new Map()
 
 /**
  * The nearest done row before (`"previous"`) or after (`"next"`) `li` in its list, or null: where
@@ -213,7 +225,9 @@ export function createRowView({ prefix, ordered = false, input = null, isListed 
   }
 
   // The chosen file itself, shown from the moment it is picked: no request, and never the original's URL.
+  // Not above PREVIEW_LIMIT: the browser would read the whole file into the page's memory to show it.
   function previewOf(file) {
+    if (file.size > PREVIEW_LIMIT) return null
     if (!String(file.type).startsWith("image/") || typeof URL.createObjectURL !== "function") return null
     return URL.createObjectURL(file)
   }
@@ -273,7 +287,9 @@ export function createRowView({ prefix, ordered = false, input = null, isListed 
 
   // The bar, its aria-valuetext and the percentage beside it, from 0 to 100.
   function showPercent(row, value) {
-    if (!row.progress) return
+    // Progress events come far more often than the whole percentage changes.
+    if (!row.progress || (row.shown === value && row.progress.value === value)) return
+    row.shown = value
     const text = formatPercent(value / 100)
     row.progress.value = value
     row.progress.setAttribute("aria-valuetext", text)
