@@ -49,7 +49,10 @@ def test_complete_verifies_a_real_image_and_records_its_dimensions(api, s3, cont
         # No review configured: published once verified. No variants configured: none to come.
         "state": "published",
         "variants": {},
+        # Sent in one POST; its policy's expiry as the create call gave it.
+        "multipart": None,
         "created_at": ISO_TIME,
+        "expires_at": created["expires_at"],
         "verified_at": ISO_TIME,
     }
     row = Upload.objects.get(pk=created["id"])

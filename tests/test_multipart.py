@@ -373,7 +373,9 @@ def test_the_whole_flow_sends_parts_at_once_and_verifies_the_assembled_image(api
         "review_reason": "",
         "state": "published",
         "variants": {},
+        "multipart": {"part_size": PART, "part_count": 3},
         "created_at": ISO_TIME,
+        "expires_at": ISO_TIME,
         "verified_at": ISO_TIME,
     }
     stored = s3.head_object(Bucket=BUCKET, Key=created["key"], ChecksumMode="ENABLED")

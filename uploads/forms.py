@@ -66,10 +66,15 @@ class UploadFormField(forms.Field):
         "chosen_twice": _("“%(name)s” is also chosen in another field of this form."),
     }
 
-    def __init__(self, *, profile=conf.DEFAULT_PROFILE, multiple=False, max_count=None, first_badge=None, **kwargs):
+    def __init__(
+        self, *, profile=conf.DEFAULT_PROFILE, multiple=False, max_count=None, first_badge=None, capture=None, **kwargs
+    ):
         self.profile, self.multiple, self.max_count = profile, multiple, max_count
         kwargs.setdefault(
-            "widget", UploadWidget(profile=profile, multiple=multiple, max_count=max_count, first_badge=first_badge)
+            "widget",
+            UploadWidget(
+                profile=profile, multiple=multiple, max_count=max_count, first_badge=first_badge, capture=capture
+            ),
         )
         if not multiple:
             kwargs["error_messages"] = {"required": _("Add an image."), **kwargs.get("error_messages", {})}

@@ -453,6 +453,12 @@ def ready(rows):
     return rows
 
 
-def listed(owner):
-    """The owner's uploads, newest first, without the deleted ones."""
-    return Upload.objects.filter(owner=owner).exclude(status=Upload.Status.DELETED).order_by("-created_at", "pk")
+def listed(owner, *, status=None, profile=None):
+    """The owner's uploads, newest first, without the deleted ones; of ``status`` and ``profile``
+    alone when given (checked by the caller)."""
+    rows = Upload.objects.filter(owner=owner).exclude(status=Upload.Status.DELETED)
+    if status is not None:
+        rows = rows.filter(status=status)
+    if profile is not None:
+        rows = rows.filter(profile=profile)
+    return rows.order_by("-created_at", "pk")

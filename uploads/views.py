@@ -1,10 +1,12 @@
 """The JSON API. Each view: guards, one service call, one reply. Every error has one shape."""
 
+import datetime
 import functools
 import json
 import logging
 import math
 from http import HTTPStatus
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
@@ -31,6 +33,7 @@ from uploads.errors import (
     UnsupportedMediaType,
     UploadError,
 )
+from uploads.models import Upload
 
 logger = logging.getLogger("uploads")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -238,7 +241,8 @@ def _create(request, data):
 
 
 def _list(request):
-    rows = services.listed(request.user).with_variants()
+    filters = _list_filters(request)
+    rows = services.listed(request.user, **filters).with_variants()
     paginator = Paginator(rows, conf.get("PAGE_SIZE"))
     try:
         page = paginator.page(request.GET.get("page", 1))
@@ -247,7 +251,9 @@ def _list(request):
         raise InvalidField(message % {"page": repr(request.GET.get("page"))}, field="page") from None
 
     def link(number):
-        return request.build_absolute_uri(f"{request.path}?page={number}")
+        # The filters asked for, then the page: the next page is of the same list.
+        query = urlencode({**{name: value for name, value in filters.items() if value is not None}, "page": number})
+        return request.build_absolute_uri(f"{request.path}?{query}")
 
     return JsonResponse(
         {
@@ -259,6 +265,24 @@ def _list(request):
             "results": _page_json(page.object_list),
         }
     )
+
+
+# The statuses the list may be filtered by: every status an upload the API shows can have (a
+# deleted upload is gone from the API).
+LISTED_STATUSES = [status for status in Upload.Status.values if status != Upload.Status.DELETED]
+
+
+def _list_filters(request):
+    """The list's ``?status=`` and ``?profile=`` (None when not asked); an unknown value is refused."""
+    status, profile = request.GET.get("status"), request.GET.get("profile")
+    if status is not None and status not in LISTED_STATUSES:
+        message = gettext("There is no upload status %(status)s; use one of: %(known)s.")
+        raise InvalidField(message % {"status": repr(status), "known": ", ".join(LISTED_STATUSES)}, field="status")
+    if profile is not None and profile not in conf.profiles():
+        # The create call's own words for an unknown profile.
+        message = gettext("There is no upload profile %(profile)s; use one of: %(known)s.")
+        raise InvalidField(message % {"profile": repr(profile), "known": ", ".join(conf.profiles())}, field="profile")
+    return {"status": status, "profile": profile}
 
 
 def _page_json(rows):
@@ -327,7 +351,17 @@ def _json_constant(name):
 
 
 def _iso(moment):
-    return moment.isoformat() if moment else None
+    """ISO 8601 in UTC (``…+00:00``), or None."""
+    return moment.astimezone(datetime.UTC).isoformat() if moment else None
+
+
+def multipart_json(row):
+    """``{"part_size", "part_count"}`` of an upload sent in parts (S3 multipart), None for one sent
+    in one POST: what the create call of an upload in parts answered, and what the page reads to
+    resume one after a reload."""
+    if not row.part_size:
+        return None
+    return {"part_size": row.part_size, "part_count": verify.part_count(row.size, row.part_size)}
 
 
 def upload_json(row, decision=None):
@@ -352,7 +386,11 @@ def upload_json(row, decision=None):
         "state": publishing.state(row),
         # The variants made so far ({name: {url, width, height, size}}); the others come later.
         "variants": services.variants_json(row),
+        # In parts ({part_size, part_count}) or in one POST (None).
+        "multipart": multipart_json(row),
         "created_at": _iso(row.created_at),
+        # When its POST policy (in parts: its latest part URLs) expires; …/renew/ gives a new policy.
+        "expires_at": _iso(row.expires_at),
         "verified_at": _iso(row.verified_at),
     }
 
@@ -425,7 +463,7 @@ def _create_in_parts(request, data):
         "status": row.status,
         "key": row.key,
         "upload": None,
-        "multipart": {"part_size": row.part_size, "part_count": verify.part_count(row.size, row.part_size)},
+        "multipart": multipart_json(row),
         "expires_at": row.expires_at.isoformat(),
         "max_size": conf.get("MAX_SIZE", row.profile),
         "duplicate": False,

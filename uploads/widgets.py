@@ -18,11 +18,26 @@ from uploads.selection import Selection, ids_of
 _PLACEHOLDER = uuid.UUID(int=0)
 
 
+# The values of the file input's capture attribute: the camera facing the user, or the one facing away.
+CAPTURE_VALUES = ("user", "environment")
+
+
+def check_capture(capture, owner):
+    """``capture`` if it is None (no camera asked for) or one of ``CAPTURE_VALUES``; a ValueError
+    that names ``owner`` (what was given it) otherwise."""
+    if capture is None or capture in CAPTURE_VALUES:
+        return capture
+    raise ValueError(
+        f"{owner}: capture must be 'user' (the camera facing the user) or 'environment' (the camera "
+        f"facing away), not {capture!r}; leave it out to have phones offer their files too."
+    )
+
+
 def _url_template(name):
     return reverse(name, args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{id}")
 
 
-def uploader_context(profile):
+def uploader_context(profile, capture=None):
     """Everything the uploader element needs for one profile: API URLs, limits and texts."""
     allowed = conf.get("ALLOWED_TYPES", profile)
     return {
@@ -30,6 +45,11 @@ def uploader_context(profile):
         "create_url": reverse("uploads:list"),
         "detail_url": _url_template("uploads:detail"),
         "complete_url": _url_template("uploads:complete"),
+        "parts_url": _url_template("uploads:parts"),
+        "renew_url": _url_template("uploads:renew"),
+        # Not per profile: a file above it goes in parts whatever its profile (if MAX_SIZE lets it).
+        "multipart_threshold": conf.get("MULTIPART_THRESHOLD"),
+        "capture": capture,
         "max_size": conf.get("MAX_SIZE", profile),
         "allowed_types": allowed,
         "type_names": ", ".join(verify.type_name(t) for t in allowed),
@@ -58,11 +78,22 @@ class UploadWidget(forms.Widget):
 
     template_name = "uploads/widget.html"
 
-    def __init__(self, attrs=None, *, profile=conf.DEFAULT_PROFILE, multiple=False, max_count=None, first_badge=None):
+    def __init__(
+        self,
+        attrs=None,
+        *,
+        profile=conf.DEFAULT_PROFILE,
+        multiple=False,
+        max_count=None,
+        first_badge=None,
+        capture=None,
+    ):
         super().__init__(attrs)
         self.profile, self.multiple, self.max_count = profile, multiple, max_count
         # A label for the first image, for models that show it first (a cover); None shows none.
         self.first_badge = first_badge
+        # The file input's capture attribute: phones open that camera ("user" or "environment").
+        self.capture = check_capture(capture, "UploadWidget")
 
     @property
     def media(self):
@@ -94,7 +125,7 @@ class UploadWidget(forms.Widget):
         file_attrs["aria-describedby"] = " ".join(filter(None, [f"{base}_hint", given.get("aria-describedby")]))
         context["widget"].update(
             {
-                **uploader_context(self.profile),
+                **uploader_context(self.profile, self.capture),
                 "base_id": base,
                 "file_input": {"attrs": file_attrs},
                 "multiple": self.multiple,

@@ -324,29 +324,38 @@ describe("the API client, for uploads that outlast one request", () => {
     assert.deepEqual(summary(calls), [["POST", "/uploads/api/uploads/u1/renew/", undefined]])
   })
 
-  test("lists the pending uploads of a profile, asking the server to filter and filtering again", async () => {
-    const mine = { id: "a", status: "pending", profile: "poster" }
+  test("lists the pending uploads of a profile as the server filters them, following its next links", async () => {
     const { send, calls } = fakeFetch(
       {
         status: 200,
         json: {
-          results: [mine, { id: "b", status: "uploaded", profile: "poster" }, { id: "c", status: "pending", profile: "default" }],
+          results: [{ id: "a", status: "pending", profile: "poster" }, { id: "b", status: "pending", profile: "poster" }],
           next: "http://testserver/uploads/api/uploads/?status=pending&profile=poster&page=2",
         },
       },
-      { status: 200, json: { results: [{ id: "d", status: "pending", profile: "poster" }], next: null } },
+      { status: 200, json: { results: [{ id: "c", status: "pending", profile: "poster" }], next: null } },
     )
 
     const found = await createApi(URLS, () => "t0k", { fetch: send }).pending("poster")
 
-    assert.deepEqual(found.map((upload) => upload.id), ["a", "d"])
+    // The page filters nothing itself: what the server lists for the query is what it shows.
+    assert.deepEqual(found.map((upload) => upload.id), ["a", "b", "c"])
     assert.deepEqual(
-      calls.map(({ url }) => url),
+      calls.map(({ url, method }) => [method, url]),
       [
-        "/uploads/api/uploads/?status=pending&profile=poster",
-        "http://testserver/uploads/api/uploads/?status=pending&profile=poster&page=2",
+        ["GET", "/uploads/api/uploads/?status=pending&profile=poster"],
+        ["GET", "http://testserver/uploads/api/uploads/?status=pending&profile=poster&page=2"],
       ],
     )
+  })
+
+  test("names the profile in the query as a URL value, beside a query the list URL already has", async () => {
+    const { send, calls } = fakeFetch({ status: 200, json: { results: [], next: null } })
+    const urls = { ...URLS, createUrl: "/uploads/api/uploads/?lang=de" }
+
+    await createApi(urls, () => "t0k", { fetch: send }).pending("a&b c")
+
+    assert.deepEqual(calls.map(({ url }) => url), ["/uploads/api/uploads/?lang=de&status=pending&profile=a%26b+c"])
   })
 
   test("reads a few pages of pending uploads at most", async () => {

@@ -8,6 +8,7 @@ import {
   matchesFile,
   recordOf,
 } from "../../uploads/static/uploads/uploader/resume.js"
+import { createApi } from "../../uploads/static/uploads/uploader/api.js"
 import { createRowView } from "../../uploads/static/uploads/uploader/rows.js"
 import { installDom } from "./fake-dom.mjs"
 import { tick } from "./support.mjs"
@@ -179,6 +180,26 @@ describe("the interrupted uploads of an uploader", () => {
       ["poster.jpg", "interrupted", "Interrupted — choose the file again to resume.", ["Remove"]],
       ["flyer.png", "interrupted", "Interrupted — choose the file again to resume.", ["Remove"]],
     ])
+    made.destroy()
+    controller.abort()
+  })
+
+  test("asks the API for the pending uploads of its own profile and lists what it answers", async () => {
+    const asked = []
+    const send = async (url) => {
+      asked.push(url)
+      const results = [pending("p1", { profile: "poster" }), pending("p2", { profile: "poster", filename: "flyer.png" })]
+      return { status: 200, ok: true, json: async () => ({ results, next: null }) }
+    }
+    const api = createApi({ createUrl: "/uploads/api/uploads/", detailUrl: "/uploads/api/uploads/{id}/", completeUrl: "" }, () => "t0k", { fetch: send })
+    const controller = new AbortController()
+    const made = createShelf({ api, profile: "poster", view, list, store: createStore(memoryStorage()), signal: controller.signal })
+
+    await made.load()
+
+    // The server filters (status and profile); the page shows every row it is given.
+    assert.deepEqual(asked, ["/uploads/api/uploads/?status=pending&profile=poster"])
+    assert.deepEqual(rows().map(([name, state]) => [name, state]), [["poster.jpg", "interrupted"], ["flyer.png", "interrupted"]])
     made.destroy()
     controller.abort()
   })

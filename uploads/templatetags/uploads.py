@@ -6,18 +6,23 @@ from django.middleware.csrf import get_token
 
 from uploads import conf, publishing, services, variants, verify
 from uploads.models import Upload
-from uploads.widgets import uploader_context
+from uploads.widgets import check_capture, uploader_context
 
 register = template.Library()
 
 
 @register.inclusion_tag("uploads/uploader.html", takes_context=True)
-def uploader(context, profile=conf.DEFAULT_PROFILE):
-    """Render the upload widget for one upload profile: every URL and limit goes into data- attributes."""
+def uploader(context, profile=conf.DEFAULT_PROFILE, capture=None):
+    """Render the upload widget for one upload profile: every URL and limit goes into data- attributes.
+    ``capture="user"`` or ``"environment"`` has phones open that camera (the file input's capture)."""
     if profile not in conf.profiles():
         raise template.TemplateSyntaxError(
             f"{{% uploader %}}: there is no upload profile {profile!r}; the profiles are {', '.join(conf.profiles())}."
         )
+    try:
+        check_capture(capture, "{% uploader %}")
+    except ValueError as error:
+        raise template.TemplateSyntaxError(str(error)) from None
     request = context.get("request")
     if request is None:
         raise ImproperlyConfigured(
@@ -26,7 +31,7 @@ def uploader(context, profile=conf.DEFAULT_PROFILE):
             "setting, or render the template with render(request, ...)."
         )
     return {
-        **uploader_context(profile),
+        **uploader_context(profile, capture),
         "csrf_token": get_token(request),
         "uploader_id": f"uploader-{uuid.uuid4().hex[:8]}",
     }

@@ -125,8 +125,9 @@ export function createApi(urls, csrfToken, { fetch: send = (...args) => fetch(..
       return request(fillUrl(detailUrl, id), { method: "DELETE", keepalive: true })
     },
     /**
-     * The user's pending uploads of `profile`, newest first: the list filtered by the server where
-     * it can (?status=pending&profile=…) and here in any case, a few pages at most.
+     * The user's pending uploads of `profile`, newest first, a few pages at most: the server filters
+     * the list (?status=pending&profile=…) and its next links keep the filter, so every page read
+     * holds only those.
      */
     async pending(profile, { signal } = {}) {
       const query = new URLSearchParams({ status: "pending", profile })
@@ -137,7 +138,7 @@ export function createApi(urls, csrfToken, { fetch: send = (...args) => fetch(..
         found.push(...(Array.isArray(body.results) ? body.results : []))
         url = body.next
       }
-      return found.filter((upload) => upload?.status === "pending" && upload.profile === profile)
+      return found
     },
     /** What S3 holds of an upload in parts: { part_size, part_count, parts: [{ number, size, sha256 }], missing }. */
     parts(id, { signal } = {}) {

@@ -128,7 +128,8 @@ export function interruptedText() {
 
 /**
  * The interrupted uploads of one uploader: `load()` lists the API's pending uploads of `profile`
- * (not those another page of this browser is sending) as rows in `list`, through `view` (rows.js).
+ * (`api.pending`: the server filters the list by status and profile) as rows in `list`, through
+ * `view` (rows.js), but not those another page of this browser is sending.
  * `take(file, li)` hands over the upload `file` may resume, `li` (the file's row) in its row's place
  * (`giveBack()` puts that row back when the file turns out to be another); `handle(li, action)`
  * runs an interrupted row's Remove (the upload deleted, its multipart upload aborted). The rows are
