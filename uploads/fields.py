@@ -6,9 +6,10 @@
 render the uploader in forms, the admin included; see ``uploads.forms`` for what a form accepts.
 """
 
+import django
 from django.core import checks
-from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import models, router, transaction
+from django.db.models import Exists, OuterRef, Q, signals
 from django.db.models.fields.related import lazy_related_operation
 from django.db.models.fields.related_descriptors import ManyToManyDescriptor
 from django.utils.functional import cached_property
@@ -102,6 +103,8 @@ class UploadFieldMixin:
         kwargs.pop("to", None)
         if kwargs.get("related_name") == "+":
             del kwargs["related_name"]
+        if self.capture is not None:
+            kwargs["capture"] = self.capture
         return name, path, args, {"profile": self.profile, **kwargs}
 
 
@@ -112,10 +115,11 @@ class UploadField(UploadFieldMixin, models.OneToOneField):
     def non_db_attrs(self):
         # A property, as Django's own is on relations from 6.1 on; on a class attribute
         # (Django 5.2 and 6.0) super() finds the tuple all the same.
-        return (*super().non_db_attrs, "profile")
+        return (*super().non_db_attrs, "profile", "capture")
 
-    def __init__(self, profile=conf.DEFAULT_PROFILE, on_delete=models.RESTRICT, **kwargs):
+    def __init__(self, profile=conf.DEFAULT_PROFILE, on_delete=models.RESTRICT, capture=None, **kwargs):
         kwargs = self._take_profile(kwargs, profile)
+        self.capture = _capture(capture, self)
         # No upload is NULL; blank decides whether a form needs one. RESTRICT: an attached upload
         # cannot be deleted from under the row (the API refuses with 409 too), unless the row goes
         # in the same deletion (a seller's account with their products and uploads).
@@ -145,6 +149,7 @@ class UploadField(UploadFieldMixin, models.OneToOneField):
 
         return UploadFormField(
             profile=self.profile,
+            capture=self.capture,
             required=not self.blank,
             label=capfirst(self.verbose_name),
             **_form_kwargs(kwargs, self),
@@ -160,9 +165,9 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
 
     @property
     def non_db_attrs(self):
-        return (*super().non_db_attrs, "profile", "max_count", "first_badge")
+        return (*super().non_db_attrs, "profile", "max_count", "first_badge", "capture")
 
-    def __init__(self, profile=conf.DEFAULT_PROFILE, max_count=None, first_badge=None, **kwargs):
+    def __init__(self, profile=conf.DEFAULT_PROFILE, max_count=None, first_badge=None, capture=None, **kwargs):
         """``first_badge``: a label the uploader shows on the first image (e.g. ``_("Cover")``),
         for a model that shows its first image first; None (the default) shows none."""
         if "through" in kwargs:
@@ -170,6 +175,7 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
         kwargs = self._take_profile(kwargs, profile)
         self.max_count = max_count
         self.first_badge = first_badge
+        self.capture = _capture(capture, self)
         super().__init__(**kwargs)
 
     def deconstruct(self):
@@ -217,10 +223,18 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
             multiple=True,
             max_count=self.max_count,
             first_badge=self.first_badge,
+            capture=self.capture,
             required=not self.blank,
             label=capfirst(self.verbose_name),
             **_form_kwargs(kwargs, self),
         )
+
+
+def _capture(capture, field):
+    """The field's ``capture`` for its uploader's file input, refused at once unless a valid one."""
+    from uploads.widgets import check_capture
+
+    return check_capture(capture, field.__class__.__name__)
 
 
 def _form_kwargs(kwargs, field):
@@ -283,6 +297,19 @@ class _OrderedDescriptor(ManyToManyDescriptor):
         in_link_order = f"{link_key.related_query_name()}__pk"
 
         class OrderedUploads(base):
+            """Django's manager of the link table, writing links in the order given.
+
+            It sends Django's ``m2m_changed`` as Django's own manager does: ``sender`` the link
+            table, ``instance``, ``reverse``, ``model`` (Upload), ``using``, and ``pk_set`` the ids
+            added (``pre_add``/``post_add``) or removed (``pre_remove``/``post_remove``), or None
+            (``pre_clear``/``post_clear``); from Django 6.1 on also ``raw``, True during loaddata.
+            ``remove()`` and ``clear()`` are Django's own. The order adds one thing: links are read
+            in the order they were written, so ``set()`` moving an upload to a later place removes
+            its link and writes it again after the others, and the signals say so (the moved
+            uploads in ``pk_set`` of a remove, then of an add). ``set()`` of the same uploads in
+            the same order writes nothing and sends nothing.
+            """
+
             def get_queryset(self):
                 queryset = super().get_queryset()
                 if queryset._result_cache is not None:  # prefetched, and ordered there
@@ -295,30 +322,108 @@ class _OrderedDescriptor(ManyToManyDescriptor):
                     queryset = queryset.order_by(in_link_order)
                 return super().get_prefetch_querysets(instances, [queryset])
 
-            def _links(self):
-                return self.through._base_manager.using(self.db).filter(**{self.source_field_name: self.instance})
-
             def add(self, *uploads, through_defaults=None):
                 """Append, in the order given (Django's own add() collects the ids in a set)."""
-                held = set(self._links().values_list(self.target_field_name, flat=True))
-                new = []
-                for upload in uploads:
-                    pk = getattr(upload, "pk", upload)
-                    if pk not in held:
-                        held.add(pk)
-                        link = {self.source_field_name: self.instance, f"{self.target_field_name}_id": pk}
-                        new.append(self.through(**link))
-                self.through._base_manager.using(self.db).bulk_create(new)
+                self._remove_prefetched_objects()
+                if not uploads:
+                    return
+                ids = self._ids(uploads)
+                db = router.db_for_write(self.through, instance=self.instance)
+                with transaction.atomic(using=db, savepoint=False):
+                    self._append(ids, set(self._linked(db)), db)
+
+            add.alters_data = True
 
             def set(self, uploads, *, clear=False, through_defaults=None):
                 """Exactly these uploads, in this order (forms and loaddata come through here)."""
-                self.set_base(uploads)
+                self.set_base(uploads, clear=clear)
+
+            set.alters_data = True
 
             def set_base(self, uploads, *, clear=False, through_defaults=None, raw=False):
-                # Django 6.1's set() and its deserializer (loaddata) call set_base(); before 6.1
-                # nothing does, and loaddata calls set().
-                with transaction.atomic(using=self.db, savepoint=False):
-                    self._links().delete()
-                    self.add(*uploads)
+                # Django 6.1's set() and its deserializer (loaddata, with raw=True) call set_base();
+                # before 6.1 nothing does, and loaddata calls set().
+                wanted = self._ids(uploads)  # read before anything is deleted, as Django does
+                db = router.db_for_write(self.through, instance=self.instance)
+                with transaction.atomic(using=db, savepoint=False):
+                    self._remove_prefetched_objects()
+                    if clear:
+                        self._send("pre_clear", None, db, raw)
+                        self._links(db).delete()
+                        self._send("post_clear", None, db, raw)
+                        if wanted:
+                            self._append(wanted, set(), db, raw)
+                        return
+                    linked = self._linked(db)
+                    # Links already in the wanted order at its start stay; the rest are written again after them.
+                    kept = wanted[: _in_order(linked, wanted)]
+                    dropped = set(linked).difference(kept)
+                    if dropped:
+                        self._send("pre_remove", dropped, db, raw)
+                        self._links(db).filter(**{f"{self.target_field.attname}__in": dropped}).delete()
+                        self._send("post_remove", dropped, db, raw)
+                    if len(kept) < len(wanted):
+                        self._append(wanted, set(kept), db, raw)
+
+            def _ids(self, uploads):
+                """The ids of ``uploads`` (Upload rows or their ids) in the order given, each once."""
+                ids = {}
+                for upload in uploads:
+                    if isinstance(upload, self.model):
+                        if upload.pk is None:
+                            raise ValueError(f"Cannot add {upload!r}: it is not saved yet.")
+                        ids[upload.pk] = None
+                    elif isinstance(upload, models.Model):
+                        raise TypeError(f"'{self.model._meta.object_name}' instance expected, got {upload!r}")
+                    else:
+                        ids[self.target_field.get_prep_value(upload)] = None
+                return list(ids)
+
+            def _links(self, db):
+                return self.through._base_manager.using(db).filter(**{self.source_field_name: self.instance})
+
+            def _linked(self, db):
+                """The ids of the linked uploads, in link order."""
+                return list(self._links(db).order_by("pk").values_list(self.target_field.attname, flat=True))
+
+            def _append(self, ids, linked, db, raw=False):
+                """Link those of ``ids`` not in ``linked``, after the others and in this order."""
+                pk_set = {pk for pk in ids if pk not in linked}
+                self._send("pre_add", pk_set, db, raw)
+                # As with Django's add(), a pre_add receiver may take ids out of pk_set.
+                links = [
+                    self.through(**{self.source_field_name: self.instance, self.target_field.attname: pk})
+                    for pk in ids
+                    if pk in pk_set
+                ]
+                self.through._base_manager.using(db).bulk_create(links)
+                self._send("post_add", pk_set, db, raw)
+
+            def _send(self, action, pk_set, db, raw):
+                signals.m2m_changed.send(
+                    sender=self.through,
+                    action=action,
+                    instance=self.instance,
+                    reverse=self.reverse,
+                    model=self.model,
+                    pk_set=pk_set,
+                    using=db,
+                    **({"raw": raw} if _M2M_CHANGED_HAS_RAW else {}),
+                )
 
         return OrderedUploads
+
+
+# Django sends m2m_changed with ``raw`` (True during loaddata) from 6.1 on.
+_M2M_CHANGED_HAS_RAW = django.VERSION >= (6, 1)
+
+
+def _in_order(linked, wanted):
+    """How many of ``wanted``'s first ids are in ``linked`` in that same order: their links can stay."""
+    position = {pk: index for index, pk in enumerate(linked)}
+    after = -1
+    for count, pk in enumerate(wanted):
+        if position.get(pk, -1) <= after:
+            return count
+        after = position[pk]
+    return len(wanted)

@@ -8,56 +8,41 @@ import functools
 import hashlib
 import hmac
 import json
+import os
 import time
 import weakref
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from urllib.parse import quote, urlsplit
 
+import boto3.session
 from botocore.config import Config
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils.module_loading import import_string
 from storages.backends.s3 import S3Storage
 
 from uploads import conf
 from uploads.errors import ObjectChanged, ObjectMissing, StorageUnavailable
 
-# The django-storages settings that shape the client; a change to any of them builds a new one.
-_STORAGE_SETTINGS = (
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_S3_ACCESS_KEY_ID",
-    "AWS_S3_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_STORAGE_BUCKET_NAME",
-    "AWS_S3_ENDPOINT_URL",
-    "AWS_S3_REGION_NAME",
-    "AWS_S3_SIGNATURE_VERSION",
-    "AWS_S3_ADDRESSING_STYLE",
-    "AWS_S3_CLIENT_CONFIG",
-    "AWS_LOCATION",
-)
+# --- The client: built once from the settings, built again when one of them changes --------
+
+# The app's own settings the client is made with; the others are STORAGES and the AWS_* ones.
+_CLIENT_SETTINGS = ("STORAGE", "S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_MAX_ATTEMPTS", "S3_RETRY_MODE")
 
 
-_CLIENT_SETTINGS = ("S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_MAX_ATTEMPTS", "S3_RETRY_MODE")
-
-
-def _storages_entry(alias):
-    return settings.STORAGES.get(alias) if isinstance(alias, str) else None
-
-
-def _backend():
+def _backend(alias):
     """The storage class and its OPTIONS: S3Storage and none, or the ``STORAGES`` entry named by
-    ``UPLOADS["STORAGE"]``."""
-    alias = conf.get("STORAGE")
+    ``alias`` (``UPLOADS["STORAGE"]``)."""
     if alias is None:
         return S3Storage, {}
-    entry = _storages_entry(alias)
+    entry = settings.STORAGES.get(alias) if isinstance(alias, str) else None
     if entry is None:
         raise ImproperlyConfigured(f"UPLOADS['STORAGE'] is {alias!r}, which names no entry of STORAGES.")
     backend = import_string(entry["BACKEND"])
@@ -66,28 +51,107 @@ def _backend():
     return backend, entry.get("OPTIONS", {})
 
 
-@functools.lru_cache(maxsize=4)
-def _storage(_fingerprint):
-    backend, options = _backend()
-    base = backend(**options)
-    patience = Config(
-        connect_timeout=conf.get("S3_CONNECT_TIMEOUT"),
-        read_timeout=conf.get("S3_READ_TIMEOUT"),
-        retries={"mode": conf.get("S3_RETRY_MODE"), "total_max_attempts": conf.get("S3_MAX_ATTEMPTS")},
-    )
-    return backend(**{**options, "client_config": base.client_config.merge(patience)})
+class _Configured:
+    """What the settings build: the storage (and so its boto3 client), the boto3 session its
+    credentials come from and the addresses boto3 resolves once; and what it was built from."""
+
+    def __init__(self):
+        self.built_from = _settings_read()
+        app = self.built_from[0]
+        backend, options = _backend(app["STORAGE"])
+        base = backend(**options)
+        patience = Config(
+            connect_timeout=app["S3_CONNECT_TIMEOUT"],
+            read_timeout=app["S3_READ_TIMEOUT"],
+            retries={"mode": app["S3_RETRY_MODE"], "total_max_attempts": app["S3_MAX_ATTEMPTS"]},
+        )
+        self.storage = backend(**{**options, "client_config": base.client_config.merge(patience)})
+
+    @functools.cached_property
+    def session(self):
+        """A boto3 session made as django-storages makes the one its client comes from
+        (``S3Storage._create_session``): the storage's profile, else its keys, else (keys None)
+        boto3's own chain. So ``get_credentials()`` finds the credentials the client signs with."""
+        store = self.storage
+        if store.session_profile:
+            return boto3.session.Session(profile_name=store.session_profile)
+        return boto3.session.Session(
+            aws_access_key_id=store.access_key,
+            aws_secret_access_key=store.secret_key,
+            aws_session_token=store.security_token,
+        )
+
+    @functools.cached_property
+    def post_url(self):
+        # The form's address depends on the endpoint, bucket and addressing style only: ask boto3 once.
+        return self.storage.connection.meta.client.generate_presigned_post(self.storage.bucket_name, "k")["url"]
+
+    @functools.cached_property
+    def get_base(self):
+        # Where objects live (endpoint, bucket, addressing style) does not change per key: ask boto3 once.
+        url = self.storage.connection.meta.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.storage.bucket_name, "Key": "k"}
+        )
+        parts = urlsplit(url)
+        return parts._replace(path=parts.path.removesuffix("k"), query="")
+
+
+def _reads(setting):
+    """Whether the client may depend on ``setting``: ``UPLOADS`` (for ``_CLIENT_SETTINGS``),
+    ``STORAGES`` (``UPLOADS["STORAGE"]`` may name an entry) and every ``AWS_*`` one."""
+    return setting in ("UPLOADS", "STORAGES") or setting.startswith("AWS_")
+
+
+def _settings_read():
+    """What the client is made from, as it is now: ``_CLIENT_SETTINGS``, ``STORAGES`` and every
+    ``AWS_*`` setting (copied, so that a dict changed in place is a change), and the ``AWS_*``
+    environment variables, which django-storages and boto3's own chain of credentials read too."""
+    found = {name: conf.get(name) for name in _CLIENT_SETTINGS}
+    for name in dir(settings):
+        if name == "STORAGES" or name.startswith("AWS_"):
+            value = getattr(settings, name)
+            try:
+                found[name] = deepcopy(value)
+            except TypeError:  # a value that cannot be copied is compared as it is
+                found[name] = value
+    return found, {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+
+
+_current = None  # the _Configured in use; None until the first S3 call
+_changed = False  # whether a setting it may depend on was set since it was last looked at
+
+
+@receiver(setting_changed)
+def _settings_changed(*, setting, **kwargs):
+    """Note that ``override_settings`` (or pytest-django's ``settings``) set a setting the client
+    may depend on. Settings do not change otherwise while a process runs.
+
+    Connected when this module is imported, so whenever there is a client to drop. (Deleting a
+    setting with pytest-django's ``del settings.NAME`` sends no signal: set it to None instead.)"""
+    global _changed
+    if _reads(setting):
+        _changed = True
+
+
+def _configured():
+    """The ``_Configured`` of the current settings: made on first use, and again after a setting it
+    read has changed. A setting set back to the value it was built with (as each test's fixtures
+    do) is no change, so the client (slow to make: boto3 loads its models) is kept then."""
+    global _current, _changed
+    current = _current
+    if _changed:
+        _changed = False
+        if current is not None and current.built_from != _settings_read():
+            current = None
+    if current is None:
+        current = _current = _Configured()
+    return current
 
 
 def storage():
     """The S3Storage of ``UPLOADS["STORAGE"]`` (by default, the one the ``AWS_*`` settings
     describe) with the app's timeouts and retries, made once per configuration."""
-    alias = conf.get("STORAGE")
-    fingerprint = (
-        tuple(repr(getattr(settings, name, None)) for name in _STORAGE_SETTINGS)
-        + tuple(repr(conf.get(name)) for name in _CLIENT_SETTINGS)
-        + (repr(alias), repr(_storages_entry(alias)))
-    )
-    return _storage(fingerprint)
+    return _configured().storage
 
 
 def client():
@@ -162,7 +226,7 @@ def presign_post(key, *, content_type, size, expires, sha256="", now=None):
     }
     conditions = [
         *pinned,
-        {"bucket": signer.store.bucket_name},
+        {"bucket": signer.configured.storage.bucket_name},
         {"key": key},
         {"x-amz-algorithm": fields["x-amz-algorithm"]},
         {"x-amz-credential": fields["x-amz-credential"]},
@@ -175,14 +239,14 @@ def presign_post(key, *, content_type, size, expires, sha256="", now=None):
     policy = base64.b64encode(json.dumps({"expiration": expiration, "conditions": conditions}).encode()).decode()
     fields["policy"] = policy
     fields["x-amz-signature"] = signer.sign(policy)
-    return {"url": _post_url(signer.store), "fields": fields}
+    return {"url": signer.configured.post_url, "fields": fields}
 
 
 @dataclass(frozen=True)
 class _Signer:
-    """SigV4 for one moment: the storage, its current credentials, the scope and the day's key."""
+    """SigV4 for one moment: the configured storage, its current credentials, the scope and the day's key."""
 
-    store: S3Storage
+    configured: _Configured
     credentials: object
     timestamp: str
     scope: str
@@ -193,13 +257,12 @@ class _Signer:
 
 
 def _signer(now):
-    store = storage()
-    s3 = store.connection.meta.client
-    credentials = _credentials(s3)
-    region = s3.meta.region_name
+    configured = _configured()
+    credentials = _credentials(configured.session)
+    region = configured.storage.connection.meta.client.meta.region_name
     day = now.strftime("%Y%m%d")
     return _Signer(
-        store=store,
+        configured=configured,
         credentials=credentials,
         timestamp=now.strftime("%Y%m%dT%H%M%SZ"),
         scope=f"{day}/{region}/s3/aws4_request",
@@ -207,9 +270,10 @@ def _signer(now):
     )
 
 
-def _credentials(s3):
-    # The client's own credentials object, so rotating credentials (roles, SSO) keep working.
-    credentials = s3._request_signer._credentials
+def _credentials(session):
+    """The credentials to sign with now. boto3 keeps the session's credentials object; one that
+    expires (an instance role, SSO) renews itself when frozen, so this is called for every signature."""
+    credentials = session.get_credentials()
     if credentials is None:
         raise ImproperlyConfigured("The uploads app needs AWS credentials to sign upload policies.")
     return credentials.get_frozen_credentials()
@@ -223,12 +287,6 @@ def _signing_key(secret_key, day, region):
     return key
 
 
-@functools.lru_cache(maxsize=4)
-def _post_url(storage_instance):
-    # The form's address depends on the endpoint, bucket and addressing style only: ask boto3 once.
-    return storage_instance.connection.meta.client.generate_presigned_post(storage_instance.bucket_name, "k")["url"]
-
-
 def presign_get(key, *, content_type, filename, expires, now=None):
     """A short-lived GET URL that makes S3 serve the verified type, inline, under a safe name.
 
@@ -238,7 +296,7 @@ def presign_get(key, *, content_type, filename, expires, now=None):
     now = now or datetime.now(timezone.utc)
     signer = _signer(now)
     credentials, timestamp, scope = signer.credentials, signer.timestamp, signer.scope
-    base = _get_base(signer.store)
+    base = signer.configured.get_base
     path = base.path + quote(key, safe="/~")
     params = {
         "response-content-type": content_type,
@@ -262,16 +320,6 @@ def presign_get(key, *, content_type, filename, expires, now=None):
 
 def _encode(value):
     return quote(value, safe="-_.~")
-
-
-@functools.lru_cache(maxsize=4)
-def _get_base(storage_instance):
-    # Where objects live (endpoint, bucket, addressing style) does not change per key: ask boto3 once.
-    url = storage_instance.connection.meta.client.generate_presigned_url(
-        "get_object", Params={"Bucket": storage_instance.bucket_name, "Key": "k"}
-    )
-    parts = urlsplit(url)
-    return parts._replace(path=parts.path.removesuffix("k"), query="")
 
 
 def head(key):
