@@ -15,9 +15,10 @@ from uploads import conf
 
 
 class Browser:
-    def __init__(self, base_url):
+    def __init__(self, base_url, executable=None):
+        """``executable``: what to start instead of Chromium itself (a script that starts it pinned to a core)."""
         self._playwright = sync_playwright().start()
-        self.browser = self._playwright.chromium.launch(executable_path=chromium.executable(), args=chromium.ARGS)
+        self.browser = self._playwright.chromium.launch(executable_path=executable or chromium.executable(), args=chromium.ARGS)
         self.base_url = base_url
 
     def logged_in_page(self, username="seller"):
