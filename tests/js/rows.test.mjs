@@ -216,6 +216,13 @@ describe("a row on the page", () => {
     assert.notEqual(rows.create(jpeg()).preview, null, "a photo's size has its preview")
   })
 
+  test("a file whose name has no extension (no type) is previewed from its bytes", () => {
+    const rows = view()
+    const row = rows.create(new File(["jpeg bytes"], "IMG_0042"))
+    assert.notEqual(row.preview, null)
+    assert.equal(rows.create(new File(["%PDF"], "contract.pdf", { type: "application/pdf" })).preview, null)
+  })
+
   test("a refused file shows the placeholder, never a preview", () => {
     const row = view().create(jpeg(), { withPreview: false })
     assert.equal(row.preview, null)

@@ -228,7 +228,10 @@ export function createRowView({ prefix, ordered = false, input = null, isListed 
   // Not above PREVIEW_LIMIT: the browser would read the whole file into the page's memory to show it.
   function previewOf(file) {
     if (file.size > PREVIEW_LIMIT) return null
-    if (!String(file.type).startsWith("image/") || typeof URL.createObjectURL !== "function") return null
+    // A name without an extension has no type: tried, as the server judges bytes (one the browser
+    // cannot decode gives way to the placeholder).
+    const type = String(file.type)
+    if ((type && !type.startsWith("image/")) || typeof URL.createObjectURL !== "function") return null
     return URL.createObjectURL(file)
   }
 
