@@ -1,4 +1,5 @@
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,71 @@ def site(live_server, s3):
             ]
         },
     )
-    return live_server
+    requests = InFlight.around(live_server)
+    yield live_server
+    requests.wait_until_none(deadline=15.0)
+
+
+class InFlight:
+    """Counts the requests the live server is answering.
+
+    A test may end while its page still has a request on the server (a create whose reply nobody
+    waits for any more, because the test closed its browser context). The database is emptied right
+    after the `site` fixture ends; on PostgreSQL that TRUNCATE can deadlock with the request's
+    transaction. So `site` waits until no request is being answered (idle keep-alive connections
+    hold no transaction and don't count).
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.count = 0
+        self.changed = threading.Condition()
+
+    @classmethod
+    def around(cls, live_server):
+        server = live_server.thread.httpd
+        app = server.get_app()
+        if not isinstance(app, cls):
+            app = cls(app)
+            server.set_app(app)
+        return app
+
+    def __call__(self, environ, start_response):
+        with self.changed:
+            self.count += 1
+        try:
+            response = self.app(environ, start_response)
+        except BaseException:
+            self._done()
+            raise
+        return _Closing(response, self._done)
+
+    def _done(self):
+        with self.changed:
+            self.count -= 1
+            self.changed.notify_all()
+
+    def wait_until_none(self, deadline):
+        with self.changed:
+            self.changed.wait_for(lambda: self.count == 0, timeout=deadline)
+
+
+class _Closing:
+    """A WSGI response that calls `then` once the server has closed it."""
+
+    def __init__(self, response, then):
+        self.response = response
+        self.then = then
+
+    def __iter__(self):
+        return iter(self.response)
+
+    def close(self):
+        try:
+            if hasattr(self.response, "close"):
+                self.response.close()
+        finally:
+            self.then()
 
 
 class Steps:
