@@ -7,5 +7,5 @@ class UploadsConfig(AppConfig):
     verbose_name = _("Uploads")
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         from uploads import checks  # noqa: F401  (registers the checks)

@@ -5,16 +5,20 @@ So the set-up reads it, changes only the rule whose ``ID`` is this installation'
 every other rule exactly as it was read, in its place.
 """
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 RULE_ID_PREFIX = "django-direct-uploads-"
+# One entry of a bucket's CORSRules, as boto3 reads and writes it.
+Rule = dict[str, Any]
 
 
-def rule_id(installation):
+def rule_id(installation: str) -> str:
     return f"{RULE_ID_PREFIX}{installation}"
 
 
-def own_rule(installation, origins):
+def own_rule(installation: str, origins: Iterable[str]) -> Rule:
     """The rule browsers on ``origins`` need: POST a policy form, PUT a part, GET and HEAD to read back."""
     # In the order S3 lists a rule's fields, so a dry run's "after" reads like the next get.
     return {
@@ -29,13 +33,13 @@ def own_rule(installation, origins):
 
 @dataclass(frozen=True)
 class Merged:
-    rules: list  # the whole configuration to write
+    rules: list[Rule]  # the whole configuration to write
     change: str  # "added", "updated" or "unchanged"
-    previous: dict | None  # our rule as it was; None when added
+    previous: Rule | None  # our rule as it was; None when added
     kept: int  # how many other rules it holds, untouched
 
 
-def merge(rules, rule, former_ids=()):
+def merge(rules: Sequence[Rule], rule: Rule, former_ids: Iterable[str] = ()) -> Merged:
     """``rules`` with ``rule`` in place of the rules carrying its ``ID`` (or one of ``former_ids``,
     ids this installation used before a key rotation), or appended when there is none.
 

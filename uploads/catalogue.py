@@ -8,6 +8,7 @@ It never touches ``window.django``, so it cannot overwrite the admin's texts eit
 """
 
 import json
+from typing import Any
 
 from django.http import HttpResponse
 from django.views.i18n import JavaScriptCatalog
@@ -20,7 +21,9 @@ SCRIPT = """'use strict';
     const v = %(plural)s;
     return typeof v === "boolean" ? (v ? 1 : 0) : v;
   };
-  document.addEventListener("uploads:catalogue", (event) => event.detail?.receive?.({ catalog, formats, pluralidx }));
+  document.addEventListener("uploads:catalogue", (event) =>
+    event.detail?.receive?.({ catalog, formats, pluralidx }),
+  );
 }
 """
 NUMBER_FORMATS = ("DECIMAL_SEPARATOR", "THOUSAND_SEPARATOR", "NUMBER_GROUPING")
@@ -29,7 +32,7 @@ NUMBER_FORMATS = ("DECIMAL_SEPARATOR", "THOUSAND_SEPARATOR", "NUMBER_GROUPING")
 class UploaderCatalog(JavaScriptCatalog):
     packages = ["uploads"]
 
-    def render_to_response(self, context, **response_kwargs):
+    def render_to_response(self, context: dict[str, Any], **response_kwargs: Any) -> HttpResponse:
         formats = {name: context["formats"][name] for name in NUMBER_FORMATS}
         script = SCRIPT % {
             "catalog": json.dumps(context["catalog"], sort_keys=True, indent=2).replace("\n", "\n  "),

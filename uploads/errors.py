@@ -1,7 +1,9 @@
 """One error type for everything the API refuses; views turn it into the one JSON shape."""
 
+from collections.abc import Iterable, Sequence
 from http import HTTPStatus
 
+from django.utils.functional import Promise
 from django.utils.text import get_text_list
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -12,13 +14,13 @@ class UploadError(Exception):
     code = "invalid"
     default_message = _("The request is not valid.")
 
-    def __init__(self, message=None, *, field=None):
+    def __init__(self, message: str | Promise | None = None, *, field: str | None = None):
         # A lazy message (the defaults) is rendered in the request's language by as_dict().
         self.message = message or self.default_message
         self.field = field
         super().__init__(self.message)
 
-    def as_dict(self):
+    def as_dict(self) -> dict[str, dict[str, str | None]]:
         return {"error": {"code": self.code, "message": str(self.message), "field": self.field}}
 
 
@@ -67,7 +69,7 @@ class MethodNotAllowed(UploadError):
     status = HTTPStatus.METHOD_NOT_ALLOWED
     code = "method_not_allowed"
 
-    def __init__(self, method, allowed):
+    def __init__(self, method: str, allowed: Sequence[str]):
         self.allowed = allowed
         # "GET, DELETE or HEAD", with Django's own translation of "or".
         choices = get_text_list(list(allowed))
@@ -151,7 +153,7 @@ class TooManyRequests(UploadError):
     status = HTTPStatus.TOO_MANY_REQUESTS
     code = "rate_limited"
 
-    def __init__(self, message, *, retry_after):
+    def __init__(self, message: str, *, retry_after: float):
         self.retry_after = max(1, int(retry_after))
         super().__init__(message)
 
@@ -173,7 +175,7 @@ class PartsMissing(UploadError):
     status = HTTPStatus.CONFLICT
     code = "parts_missing"
 
-    def __init__(self, missing):
+    def __init__(self, missing: Iterable[int]):
         self.missing = list(missing)
         message = ngettext(
             "%(count)d part of the file has not arrived in storage yet; send it, then complete.",
@@ -187,7 +189,7 @@ class PartChanged(UploadError):
     status = HTTPStatus.CONFLICT
     code = "part_changed"
 
-    def __init__(self, number):
+    def __init__(self, number: int):
         message = gettext(
             "Part %(number)d was declared with another SHA-256 digest, and a part cannot change; "
             "start a new upload for a changed file."

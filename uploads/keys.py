@@ -19,10 +19,16 @@ from uploads import conf
 MAX_STEM = 80
 MAX_DISPLAY_NAME = 255
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+_WINDOWS_RESERVED = {
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"{name}{i}" for name in ("com", "lpt") for i in range(1, 10)),
+}
 
 
-def display_name(filename):
+def display_name(filename: str) -> str:
     """The client's file name, kept for people to read: no control, format or surrogate characters, capped."""
     name = unicodedata.normalize("NFC", str(filename))
     # Cc are control characters, Cf format ones such as the right-to-left override, Cs lone
@@ -36,7 +42,7 @@ def display_name(filename):
     return name
 
 
-def safe_stem(filename):
+def safe_stem(filename: str) -> str:
     """An ASCII, path-free, short version of the name's stem, for the end of a key."""
     base = re.split(r"[/\\]", str(filename))[-1]
     stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
@@ -52,7 +58,14 @@ def safe_stem(filename):
 VERIFIED_DIR = "verified"
 
 
-def build_key(user_id, filename, content_type, token=None, profile=conf.DEFAULT_PROFILE, location=""):
+def build_key(
+    user_id: int | str | uuid.UUID,
+    filename: str,
+    content_type: str,
+    token: uuid.UUID | None = None,
+    profile: str = conf.DEFAULT_PROFILE,
+    location: str = "",
+) -> str:
     """``<root of the profile>/<user id>/<uuid>/<safe stem><extension of the declared type>``.
 
     The extension comes from the signed content type, never from the client's name,
@@ -63,41 +76,43 @@ def build_key(user_id, filename, content_type, token=None, profile=conf.DEFAULT_
     return f"{root(profile, location)}{user_id}/{token.hex}/{safe_stem(filename)}{extension}"
 
 
-def verified_key(key):
+def verified_key(key: str) -> str:
     """The key an upload's verified bytes are copied to: beside the signed one, never signed itself."""
     folder, _, name = key.rpartition("/")
     return f"{folder}/{VERIFIED_DIR}/{name}"
 
 
-def installation_id():
+def installation_id() -> str:
     """The segment that marks this installation's keys: ``INSTALLATION_ID``, or one derived from
     ``SECRET_KEY`` (two deployments with their own secrets never share it)."""
     return conf.get("INSTALLATION_ID") or _derived_id(settings.SECRET_KEY)
 
 
-def installation_ids():
+def installation_ids() -> list[str]:
     """Every id this installation has written keys under: the current one, and those of
     ``SECRET_KEY_FALLBACKS`` while a rotated secret is kept there."""
     if conf.get("INSTALLATION_ID"):
         return [conf.get("INSTALLATION_ID")]
-    return [_derived_id(secret) for secret in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]]
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [_derived_id(secret) for secret in secrets]
 
 
 @functools.lru_cache(maxsize=8)
-def _derived_id(secret):
-    return salted_hmac("uploads.installation", "installation id", secret=secret, algorithm="sha256").hexdigest()[:12]
+def _derived_id(secret: str | bytes) -> str:
+    digest = salted_hmac("uploads.installation", "installation id", secret=secret, algorithm="sha256")
+    return digest.hexdigest()[:12]
 
 
-def _join(*parts):
+def _join(*parts: str) -> str:
     return "/".join(part.strip("/") for part in parts if part and part.strip("/"))
 
 
-def area(profile, location=""):
+def area(profile: str, location: str = "") -> str:
     """Where a profile's keys go, for every installation: ``<location>/<prefix>/``."""
     return _join(location, conf.get("KEY_PREFIX", profile)) + "/"
 
 
-def root(profile, location="", installation=None):
+def root(profile: str, location: str = "", installation: str | None = None) -> str:
     """Where this installation puts a profile's keys: ``<location>/<prefix>/<installation>/``."""
     return _join(location, conf.get("KEY_PREFIX", profile), installation or installation_id()) + "/"
 
@@ -108,7 +123,7 @@ _OWN_PART = re.compile(
 )
 
 
-def made_here(key, location=""):
+def made_here(key: str, location: str = "") -> bool:
     """Whether this installation made ``key``: under one of its roots, in the exact shape it builds."""
     for profile in conf.profiles():
         for installation in installation_ids():

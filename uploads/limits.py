@@ -12,9 +12,12 @@ simultaneous requests cannot all pass the same count.
 import contextlib
 import datetime
 import logging
+from collections.abc import Iterator
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Min, Q, Sum
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext, npgettext
 from django_ratelimit.core import get_usage
@@ -22,14 +25,14 @@ from django_ratelimit.core import get_usage
 from uploads import conf
 from uploads.errors import LimitsUnavailable, TooManyRequests
 from uploads.models import Upload, UploaderLock
-from uploads.verify import human_size
+from uploads.verify import Declared, human_size
 
 DAY = datetime.timedelta(days=1)
 logger = logging.getLogger("uploads")
 
 
 @contextlib.contextmanager
-def holding(request, declared):
+def holding(request: HttpRequest, declared: Declared) -> Iterator[None]:
     """Check the user's limits, and hold them until the block has recorded the upload.
 
     Raises ``TooManyRequests``. The block runs in the same transaction, which holds the user's
@@ -45,7 +48,7 @@ def holding(request, declared):
         yield
 
 
-def _lock(user):
+def _lock(user: AbstractBaseUser) -> None:
     # An UPDATE takes the row's lock on every database (SQLite: the write lock) until commit.
     if UploaderLock.objects.filter(pk=user.pk).update(owner=user.pk):
         return
@@ -56,7 +59,7 @@ def _lock(user):
         UploaderLock.objects.filter(pk=user.pk).update(owner=user.pk)  # made meanwhile: wait for it
 
 
-def check(request, declared):
+def check(request: HttpRequest, declared: Declared) -> None:
     """Raise ``TooManyRequests`` if starting this upload would break one of the user's limits."""
     user = request.user
     now = timezone.now()
@@ -65,7 +68,7 @@ def check(request, declared):
     _check_hourly(request)
 
 
-def _check_open(user, now):
+def _check_open(user: AbstractBaseUser, now: datetime.datetime) -> None:
     limit = conf.get("MAX_PENDING")
     if limit is None:
         return
@@ -75,14 +78,16 @@ def _check_open(user, now):
     if open_policies["count"] >= limit:
         wait = (open_policies["first_expiry"] - now).total_seconds()
         message = ngettext(
-            "You have started %(count)d upload in the last few minutes, the most at once; try again in %(wait)s.",
-            "You have started %(count)d uploads in the last few minutes, the most at once; try again in %(wait)s.",
+            "You have started %(count)d upload in the last few minutes, the most at once; "
+            "try again in %(wait)s.",
+            "You have started %(count)d uploads in the last few minutes, the most at once; "
+            "try again in %(wait)s.",
             limit,
         )
         raise TooManyRequests(message % {"count": limit, "wait": _minutes(wait)}, retry_after=wait)
 
 
-def _check_bytes(user, size, now):
+def _check_bytes(user: AbstractBaseUser, size: int, now: datetime.datetime) -> None:
     limit = conf.get("BYTES_PER_DAY")
     if limit is None:
         return
@@ -98,11 +103,12 @@ def _check_bytes(user, size, now):
             "(%(used)s used in the last 24 hours); try again in %(wait)s."
         )
         raise TooManyRequests(
-            message % {"limit": human_size(limit), "used": human_size(used), "wait": _hours(wait)}, retry_after=wait
+            message % {"limit": human_size(limit), "used": human_size(used), "wait": _hours(wait)},
+            retry_after=wait,
         )
 
 
-def _check_hourly(request):
+def _check_hourly(request: HttpRequest) -> None:
     limit = conf.get("UPLOADS_PER_HOUR")
     if limit is None:
         return
@@ -130,12 +136,12 @@ def _check_hourly(request):
 
 
 # A duration that fills "try again in %(wait)s."; the context tells translators which case it takes.
-def _minutes(seconds):
+def _minutes(seconds: float) -> str:
     minutes = max(1, round(seconds / 60))
     return npgettext("try again in …", "%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
-def _hours(seconds):
+def _hours(seconds: float) -> str:
     if seconds < 3600:
         return _minutes(seconds)
     hours = round(seconds / 3600)

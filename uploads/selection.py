@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 
 
-def ids_of(value):
+def ids_of(value: object) -> list[str]:
     """Upload ids as strings, in order, from whatever a form holds: rows, UUIDs, strings or lists."""
     if value is None or value == "":
         return []
@@ -23,7 +23,7 @@ def ids_of(value):
     return [str(getattr(value, "pk", value))]
 
 
-def as_uuid(text):
+def as_uuid(text: object) -> uuid.UUID | None:
     try:
         return uuid.UUID(str(text))
     except ValueError:
@@ -32,19 +32,19 @@ def as_uuid(text):
 
 @dataclass(frozen=True)
 class Selection:
-    ids: tuple = ()
-    attached: frozenset = field(default_factory=frozenset)
+    ids: tuple[str, ...] = ()
+    attached: frozenset[uuid.UUID] = field(default_factory=frozenset)
     # The field's name in the posted form, which claims one upload for one field per request.
     name: str = ""
 
     @classmethod
-    def of(cls, value, attached=None, name=""):
+    def of(cls, value: object, attached: object = None, name: str = "") -> "Selection":
         if isinstance(value, Selection) and attached is None:
             return value
         held = {as_uuid(text) for text in ids_of(attached)} - {None}
         return cls(tuple(ids_of(value)), frozenset(held), name)
 
-    def uuids(self):
+    def uuids(self) -> list[uuid.UUID]:
         """The chosen ids that are UUIDs, first occurrence only, in order."""
         seen = {}
         for text in self.ids:

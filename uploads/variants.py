@@ -7,6 +7,8 @@ Equal bytes uploaded twice, by anyone, with equal specs, share one object and on
 
 import base64
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from uploads import conf, imaging, keys
 
@@ -16,7 +18,7 @@ FORMATS = ("webp", "avif", "jpeg")
 DEFAULT_FIT, DEFAULT_FORMAT, DEFAULT_QUALITY = "inside", "webp", 80
 
 
-def spec_of(options):
+def spec_of(options: Mapping[str, Any]) -> imaging.Spec:
     """The ``imaging.Spec`` of one entry of a profile's ``VARIANTS`` (checked by the system checks)."""
     size = options["size"]
     box = (size, size) if isinstance(size, int) else tuple(size)
@@ -28,31 +30,32 @@ def spec_of(options):
     )
 
 
-def specs(profile):
+def specs(profile: str) -> dict[str, imaging.Spec]:
     """``{name: Spec}`` of a profile's variants, largest first."""
     named = {name: spec_of(options) for name, options in (conf.get("VARIANTS", profile) or {}).items()}
     return dict(sorted(named.items(), key=lambda item: -item[1].size[0] * item[1].size[1]))
 
 
-def thumbnail_name(profile):
+def thumbnail_name(profile: str) -> str | None:
     """The variant a thumbnail shows: the profile's smallest, or None when it names none."""
     names = list(specs(profile))
     return names[-1] if names else None
 
 
-def hex_digest(sha256):
+def hex_digest(sha256: str) -> str:
     """The hex form of a base64 SHA-256, for a key (base64 has '/' and '+')."""
     return base64.b64decode(sha256).hex()
 
 
-def key(sha256, spec, location=""):
-    return f"{keys.root(conf.DEFAULT_PROFILE, location)}{FOLDER}/{hex_digest(sha256)}/{spec.fingerprint()}{spec.extension}"
+def key(sha256: str, spec: imaging.Spec, location: str = "") -> str:
+    folder = f"{keys.root(conf.DEFAULT_PROFILE, location)}{FOLDER}/{hex_digest(sha256)}"
+    return f"{folder}/{spec.fingerprint()}{spec.extension}"
 
 
 _VARIANT_PART = re.compile(rf"{FOLDER}/[0-9a-f]{{64}}/[0-9a-f]{{16}}(?:\.webp|\.avif|\.jpg)")
 
 
-def made_here(object_key, location=""):
+def made_here(object_key: str, location: str = "") -> bool:
     """Whether ``object_key`` is a variant key of this installation, in the exact shape ``key`` builds."""
     for installation in keys.installation_ids():
         start = keys.root(conf.DEFAULT_PROFILE, location, installation)

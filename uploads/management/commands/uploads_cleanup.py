@@ -1,8 +1,9 @@
 import datetime
 import logging
 from collections import Counter
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from uploads import cleanup, conf
 from uploads.errors import StorageUnavailable
@@ -18,8 +19,10 @@ class Command(BaseCommand):
         "cron at any time."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true", help="Print what would be done; change nothing.")
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Print what would be done; change nothing."
+        )
         parser.add_argument(
             "--grace",
             type=int,
@@ -28,12 +31,12 @@ class Command(BaseCommand):
             "Default: UPLOADS['CLEANUP_GRACE'].",
         )
 
-    def handle(self, *args, dry_run, grace, verbosity, **options):
+    def handle(self, *args: str, dry_run: bool, grace: int | None, verbosity: int, **options: Any) -> None:
         if grace is None:
             grace = conf.get("CLEANUP_GRACE")
         if grace < 0:
             raise CommandError("--grace is a number of seconds, 0 or more.")
-        done = Counter()
+        done: Counter[tuple[str, str]] = Counter()
         label = "Clean-up dry run: " if dry_run else "Clean-up: "
         try:
             for action in cleanup.run(grace=datetime.timedelta(seconds=grace), dry_run=dry_run):
@@ -44,16 +47,18 @@ class Command(BaseCommand):
                     continue
                 self.stdout.write(str(action))
                 logger.info("%s%s", label, action)
-        except StorageUnavailable:
+        except StorageUnavailable as error:
             logger.exception("Clean-up stopped: S3 is not answering.")
             self.stdout.write(summary(done, dry_run, "Stopped part-way"))
-            raise CommandError("S3 stopped answering part-way; what was done is consistent. Run again to finish.")
+            raise CommandError(
+                "S3 stopped answering part-way; what was done is consistent. Run again to finish."
+            ) from error
         line = summary(done, dry_run, "Done")
         self.stdout.write(line)
         logger.info("%s%s", label, line)
 
 
-def summary(done, dry_run, heading):
+def summary(done: Counter[tuple[str, str]], dry_run: bool, heading: str) -> str:
     if dry_run:
         return (
             f"{heading} (dry run, nothing changed): would verify {done[cleanup.VERIFY, '']}, "
@@ -64,16 +69,19 @@ def summary(done, dry_run, heading):
             + kept(done)
         )
     line = (
-        f"{heading}: {done[cleanup.VERIFY, cleanup.UPLOADED]} verified, {done[cleanup.VERIFY, cleanup.FAILED]} failed, "
-        f"{done[cleanup.EXPIRE, '']} expired, {done[cleanup.DISCARD, '']} unattached discarded, "
-        f"{objects(done[cleanup.DELETE, ''])} deleted." + variant_work(done, dry_run) + multipart_work(done, dry_run)
+        f"{heading}: {done[cleanup.VERIFY, cleanup.UPLOADED]} verified, "
+        f"{done[cleanup.VERIFY, cleanup.FAILED]} failed, {done[cleanup.EXPIRE, '']} expired, "
+        f"{done[cleanup.DISCARD, '']} unattached discarded, "
+        f"{objects(done[cleanup.DELETE, ''])} deleted."
+        + variant_work(done, dry_run)
+        + multipart_work(done, dry_run)
     )
     left = done[cleanup.VERIFY, cleanup.LEFT_PENDING] + done[cleanup.DELETE, cleanup.NOT_DELETED]
     line = f"{line} {left} left for the next run." if left else line
     return line + kept(done)
 
 
-def variant_work(done, dry_run):
+def variant_work(done: Counter[tuple[str, str]], dry_run: bool) -> str:
     """The variants' share of the summary, said only when there was some."""
     released, asked = done[cleanup.RELEASE, ""], done[cleanup.ASK_AGAIN, ""]
     if not (released or asked):
@@ -83,7 +91,7 @@ def variant_work(done, dry_run):
     return f" Released {released} unused variants; asked again for {asked} lost variant tasks."
 
 
-def multipart_work(done, dry_run):
+def multipart_work(done: Counter[tuple[str, str]], dry_run: bool) -> str:
     """The multipart uploads' share of the summary, said only when there was some."""
     count = done[cleanup.ABORT, ""]
     if not count:
@@ -92,7 +100,7 @@ def multipart_work(done, dry_run):
     return f" Would abort {uploads}." if dry_run else f" Aborted {uploads}."
 
 
-def kept(done):
+def kept(done: Counter[tuple[str, str]]) -> str:
     count = done[cleanup.KEEP, ""]
     if not count:
         return ""
@@ -102,5 +110,5 @@ def kept(done):
     )
 
 
-def objects(count):
+def objects(count: int) -> str:
     return f"{count} object" if count == 1 else f"{count} objects"

@@ -1,6 +1,8 @@
 import json
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from uploads import bucket, keys, s3
 
@@ -11,7 +13,7 @@ class Command(BaseCommand):
         "which lets browsers on the given origins upload to it. Every other CORS rule is kept as it is."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--origin",
             action="append",
@@ -25,9 +27,11 @@ class Command(BaseCommand):
             help="Print the CORS configuration before and after, and what would change; change nothing.",
         )
 
-    def handle(self, *args, origins, dry_run, **options):
+    def handle(self, *args: str, origins: list[str], dry_run: bool, **options: Any) -> None:
         if not origins:
-            raise CommandError("Name at least one site origin with --origin, e.g. --origin https://shop.example.com")
+            raise CommandError(
+                "Name at least one site origin with --origin, e.g. --origin https://shop.example.com"
+            )
         for origin in origins:
             if not origin.startswith(("http://", "https://")) or origin.endswith("/"):
                 raise CommandError(f"{origin!r} is not an origin; write it like https://shop.example.com")
@@ -40,7 +44,9 @@ class Command(BaseCommand):
 
         if dry_run:
             self.stdout.write("Dry run: nothing is changed.")
-            self.stdout.write(f"Found the bucket {name!r}." if exists else f"Would create the bucket {name!r}.")
+            self.stdout.write(
+                f"Found the bucket {name!r}." if exists else f"Would create the bucket {name!r}."
+            )
             self.stdout.write("CORS configuration before:\n" + _json(before))
             self.stdout.write("CORS configuration after:\n" + _json(merged.rules))
         else:
@@ -53,11 +59,11 @@ class Command(BaseCommand):
             self.stdout.write(sentence)
 
 
-def _json(rules):
+def _json(rules: list[bucket.Rule]) -> str:
     return json.dumps({"CORSRules": rules}, indent=2)
 
 
-def _report(merged, rule, dry_run):
+def _report(merged: bucket.Merged, rule: bucket.Rule, dry_run: bool) -> Iterator[str]:
     allows = f"{_and(rule['AllowedMethods'])} from {_and(rule['AllowedOrigins'])}"
     previous = merged.previous
     if merged.change == "added":
@@ -70,14 +76,19 @@ def _report(merged, rule, dry_run):
         yield f"{verb} the rule {previous['ID']!r} with {rule['ID']!r}, allowing {allows}."
     else:
         was = _and(previous.get("AllowedOrigins", []))
-        yield f"{'Would update' if dry_run else 'Updated'} the rule {rule['ID']!r} (it allowed {was}), allowing {allows}."
+        verb = "Would update" if dry_run else "Updated"
+        yield f"{verb} the rule {rule['ID']!r} (it allowed {was}), allowing {allows}."
     if merged.kept:
         rules = "rule" if merged.kept == 1 else "rules"
-        yield f"Would keep {merged.kept} other {rules} as they are." if dry_run else f"Kept {merged.kept} other {rules}."
+        yield (
+            f"Would keep {merged.kept} other {rules} as they are."
+            if dry_run
+            else f"Kept {merged.kept} other {rules}."
+        )
     else:
         yield "There are no other rules."
 
 
-def _and(items):
-    items = list(items)
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+def _and(items: Iterable[str]) -> str:
+    names = list(items)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
