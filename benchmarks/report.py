@@ -27,7 +27,7 @@ def table(figures):
 
 
 def markdown(figures, caption=""):
-    """The same table in Markdown, for the README; ``caption`` above it (the database, the machine)."""
+    """The same table in Markdown, for docs/benchmarks.md; ``caption`` above it (the database, the machine)."""
     lines = [caption, ""] if caption else []
     lines += ["| figure | ours | reference | ratio | target | met |", "| --- | --- | --- | --- | --- | --- |"]
     for f in figures:

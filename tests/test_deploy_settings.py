@@ -1,7 +1,7 @@
 """The demo's settings with DEBUG off: no local-only default, and nothing `check --deploy` warns about.
 
 Settings are read once per process, so each case runs manage.py in a process of its own, with the
-environment a deployer would give it (README, "Deploying the demo") and none of this machine's.
+environment a deployer would give it (docs/demo.md, "Deploying the demo") and none of this machine's.
 """
 
 import os

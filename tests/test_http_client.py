@@ -1,5 +1,5 @@
 """A client without a browser (a script, a phone app) uses the same API over plain HTTP with a
-session login, exactly as the README's curl session shows."""
+session login, exactly as the curl session in docs/api.md ("A session from the shell") shows."""
 
 import base64
 import hashlib
