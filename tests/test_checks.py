@@ -94,11 +94,12 @@ def test_messages_have_hints_that_say_what_to_do(settings):
 
     messages = check_settings(None)
 
+    # Each setting's own rules first, then those that tie one setting to another.
     assert [m.msg for m in messages] == [
-        "UPLOADS['MAX_SIZE'] is 6597069766656 bytes; S3 stores at most 5 TB in one object.",
         "UPLOADS['ALLOWED_TYPES'] contains 'image/svg+xml', which the app cannot verify.",
+        "UPLOADS['MAX_SIZE'] is 6597069766656 bytes; S3 stores at most 5 TB in one object.",
     ]
-    assert messages[1].hint == (
+    assert messages[0].hint == (
         "Choose from: image/jpeg, image/png, image/webp, image/gif, image/avif. "
         "SVG and HTML are never allowed: they can carry script."
     )

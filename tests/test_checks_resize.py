@@ -1,5 +1,5 @@
-"""The checks for CLIENT_RESIZE: its shape, at the top and in profiles, and that what it makes can
-pass the server's own checks of each profile that uses it."""
+"""The checks for CLIENT_RESIZE: its shape, at the top and in profiles (a row of conf.SETTINGS, so
+check_settings's), and that what it makes can pass the server's own checks of each profile that uses it."""
 
 import pytest
 from django.core.checks import registry
@@ -46,7 +46,7 @@ def test_none_and_a_target_with_defaults_pass(settings):
         ({**AVATAR, "max_width": 0}, "['max_width'] must be a whole number of pixels from 1 to 10000"),
         ({**AVATAR, "max_width": 10_001}, "['max_width'] must be a whole number of pixels from 1 to 10000"),
         ({**AVATAR, "max_height": True}, "['max_height'] must be a whole number of pixels from 1 to 10000"),
-        ({**AVATAR, "type": "image/gif"}, "['type'] must be one of image/jpeg, image/webp, image/png"),
+        ({**AVATAR, "type": "image/gif"}, "['type'] must be one of image/jpeg, image/png, image/webp"),
         ({**AVATAR, "quality": 0.85}, "['quality'] must be a whole number from 1 to 100"),
         ({**AVATAR, "quality": 101}, "['quality'] must be a whole number from 1 to 100"),
         ({**AVATAR, "width": 1024}, "has 'width', which is not one of 'max_width', 'max_height', 'type', 'quality'"),
@@ -55,7 +55,7 @@ def test_none_and_a_target_with_defaults_pass(settings):
 def test_a_wrong_target_is_an_error_that_says_what_is_wrong(settings, value, problem):
     settings.UPLOADS = {"CLIENT_RESIZE": value}
 
-    errors = check_client_resize(None)
+    errors = check_settings(None)
 
     assert [(e.id, e.msg) for e in errors] == [("uploads.E070", f"UPLOADS['CLIENT_RESIZE'] {problem}.")]
     assert errors[0].hint == 'For example {"max_width": 1024, "max_height": 1024, "type": "image/jpeg", "quality": 85}.'

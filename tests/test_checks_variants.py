@@ -1,13 +1,14 @@
-"""The checks for VARIANTS, REVIEW, REJECTION_REASONS and the Tasks backend the variants need."""
+"""The checks for VARIANTS, REVIEW, REJECTION_REASONS (rows of conf.SETTINGS, so check_settings's)
+and the Tasks backend the variants need."""
 
 import pytest
 
-from uploads.checks import check_settings, check_variants_and_review
+from uploads.checks import check_settings, check_variant_tasks
 
 DATABASE = {"BACKEND": "django_tasks_db.DatabaseBackend"}
 
 
-def ids(check=check_variants_and_review):
+def ids(check=check_settings):
     return [message.id for message in check(None)]
 
 
@@ -23,7 +24,7 @@ def test_the_demos_variants_and_review_pass(settings):
         "PROFILES": {"avatar": {"VARIANTS": {"small": {"size": 128, "fit": "crop"}}, "REVIEW": "after_publish"}},
     }
 
-    assert ids() == [] and ids(check_settings) == []
+    assert ids() == [] and ids(check_variant_tasks) == []
 
 
 @pytest.mark.parametrize(
@@ -44,7 +45,7 @@ def test_the_demos_variants_and_review_pass(settings):
 def test_a_wrong_variant_spec_is_an_error_that_names_it(settings, variants):
     settings.UPLOADS = {"VARIANTS": variants}
 
-    messages = check_variants_and_review(None)
+    messages = check_settings(None)
 
     assert [message.id for message in messages][:1] == ["uploads.E052"]
     assert all("UPLOADS['VARIANTS']" in message.msg and message.hint for message in messages)
@@ -53,7 +54,7 @@ def test_a_wrong_variant_spec_is_an_error_that_names_it(settings, variants):
 def test_a_profiles_wrong_variants_or_review_is_a_profile_error(settings):
     settings.UPLOADS = {"PROFILES": {"avatar": {"VARIANTS": {"small": {"size": -1}}, "REVIEW": "later"}}}
 
-    assert ids(check_settings) == ["uploads.E030", "uploads.E030"]
+    assert ids() == ["uploads.E030", "uploads.E030"]
 
 
 @pytest.mark.parametrize("review", ["before", True, "after-publish"])
@@ -76,7 +77,7 @@ def test_rejection_reasons_are_code_and_text_pairs(settings, reasons):
 def test_variants_need_a_tasks_backend_that_exists(settings):
     settings.UPLOADS = {"VARIANTS": {"thumb": {"size": 320}}, "TASK_BACKEND": "images"}
 
-    (message,) = check_variants_and_review(None)
+    (message,) = check_variant_tasks(None)
 
     assert message.id == "uploads.E056"
     assert "'images'" in message.msg and "'default'" in message.hint
@@ -85,18 +86,18 @@ def test_variants_need_a_tasks_backend_that_exists(settings):
 def test_no_variants_need_no_tasks_backend(settings):
     settings.UPLOADS = {"TASK_BACKEND": "images"}
 
-    assert ids() == []
+    assert ids(check_variant_tasks) == []
 
 
 def test_a_backend_that_runs_tasks_inside_the_request_is_a_warning(settings):
     settings.TASKS = {"default": {"BACKEND": f"{settings.TASKS_PACKAGE}.backends.immediate.ImmediateBackend"}}
     settings.UPLOADS = {"VARIANTS": {"thumb": {"size": 320}}}
 
-    assert ids() == ["uploads.W003"]
+    assert ids(check_variant_tasks) == ["uploads.W003"]
 
 
 @pytest.mark.parametrize("name", ["TASK_ATTEMPTS", "TASK_RETRY_DELAY", "TASK_LEASE"])
 def test_task_timings_are_positive_whole_numbers(settings, name):
     settings.UPLOADS = {name: 0}
 
-    assert ids(check_settings) == ["uploads.E055"]
+    assert ids() == ["uploads.E055"]

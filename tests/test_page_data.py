@@ -1,8 +1,9 @@
 """The uploader element tells its script where an upload's parts and renewed policy are asked for,
 and above what size a file goes in parts: data-parts-url, data-renew-url (URL templates with
-"{id}", like data-complete-url) and data-multipart-threshold (MULTIPART_THRESHOLD, in plain digits).
-The same on the {% uploader %} element and on the form widget's; and the script (controller.js's
-readConfig, api.js's client) reads them as written and calls the app's own views with them.
+"{id}", like data-complete-url) and data-multipart-threshold (MULTIPART_THRESHOLD, in plain digits);
+and which types it takes, each with its name and extensions, from the server's table of types
+(data-types). The same on the {% uploader %} element and on the form widget's; and the script
+(controller.js's readConfig, api.js's client) reads them as written and calls the app's own views with them.
 """
 
 import json
@@ -17,7 +18,7 @@ from django.test import RequestFactory
 from django.urls import resolve
 from django.utils import translation
 
-from uploads import views
+from uploads import conf, filetypes, views
 from uploads.widgets import UploadWidget
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,6 +119,8 @@ console.log(JSON.stringify({{
   renewUrl: config.renewUrl,
   multipartThreshold: config.multipartThreshold,
   called,
+  accept: config.accept,
+  types: config.types,
 }}))
 """
     done = subprocess.run(["node", "--input-type=module", "-e", code], capture_output=True, text=True, timeout=60)
@@ -132,7 +135,7 @@ def test_the_script_reads_them_and_calls_the_apps_urls(settings, render):
 
     read = read_by_the_script(render())
 
-    assert read == {
+    assert {key: value for key, value in read.items() if key not in ("accept", "types")} == {
         "partsUrl": "/somewhere/else/api/uploads/{id}/parts/",
         "renewUrl": "/somewhere/else/api/uploads/{id}/renew/",
         "multipartThreshold": 64 * 2**20,
@@ -141,3 +144,23 @@ def test_the_script_reads_them_and_calls_the_apps_urls(settings, render):
             ["POST", "/somewhere/else/api/uploads/u-1/renew/"],
         ],
     }
+
+
+@pytest.mark.parametrize("render", [tag, widget], ids=["tag", "widget"])
+def test_the_script_takes_the_profiles_types_with_the_names_and_extensions_of_the_servers_table(settings, render):
+    settings.UPLOADS = {"ALLOWED_TYPES": ["image/webp", "image/jpeg"]}
+
+    read = read_by_the_script(render())
+
+    assert read["accept"] == ["image/webp", "image/jpeg"]
+    assert read["types"] == {
+        "image/webp": {"name": "WebP", "extensions": [".webp"]},
+        "image/jpeg": {"name": "JPEG", "extensions": [".jpg", ".jpeg", ".jpe", ".jfif"]},
+    }
+
+
+def test_the_script_tests_are_fed_the_types_as_the_server_renders_them():
+    # tests/js/support.mjs builds every element's data-types from this file.
+    fed = (ROOT / "tests" / "js" / "page-types.json").read_text().strip()
+
+    assert fed == filetypes.for_page(list(conf.VERIFIABLE_TYPES))

@@ -31,7 +31,7 @@ def test_uploader_renders_urls_limits_and_the_module(settings):
         '     data-profile="default"\n'
         '     data-max-size="5242880"\n'
         '     data-multipart-threshold="104857600"\n'
-        '     data-accept="image/jpeg,image/webp"\n'
+'     data-types="{&quot;image/jpeg&quot;:{&quot;name&quot;:&quot;JPEG&quot;,&quot;extensions&quot;:[&quot;.jpg&quot;,&quot;.jpeg&quot;,&quot;.jpe&quot;,&quot;.jfif&quot;]},&quot;image/webp&quot;:{&quot;name&quot;:&quot;WebP&quot;,&quot;extensions&quot;:[&quot;.webp&quot;]}}"\n'
         '     data-parallel="4">\n'
         '  <div class="uploader__drop" data-uploader-drop>\n'
         f'    <input class="uploader__input" id="{uid}-input" type="file" multiple\n'

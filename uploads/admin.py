@@ -2,6 +2,10 @@
 awaits review (as a table or a grid), and one upload's page to approve or reject it from, with
 every decision recorded and shown."""
 
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -12,16 +16,17 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
-from django.http import Http404, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.db.models import Exists, Field, Model, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from uploads import conf, fields, publishing, services, variants, verify
+from uploads import attachments, conf, publishing, services, variants, verify
 from uploads.errors import NotReviewable, ReasonNeeded
 from uploads.models import Decision, Upload
 
@@ -42,7 +47,7 @@ STATE_LABELS = {
 }
 
 
-def state_label(row):
+def state_label(row: Upload) -> str:
     return STATE_LABELS.get(publishing.state(row)) or row.get_status_display()
 
 
@@ -52,18 +57,18 @@ class ReviewStateFilter(admin.SimpleListFilter):
     title = _("review state")
     parameter_name = "state"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [*STATE_LABELS.items(), (ALL, _("All"))]
 
-    def value(self):
+    def value(self) -> str:
         return super().value() or publishing.AWAITING_REVIEW
 
-    def choices(self, changelist):
+    def choices(self, changelist: ChangeList) -> Iterator[dict[str, Any]]:
         choices = super().choices(changelist)
         next(choices)  # Django's own "All" drops the parameter, which here means the default
         yield from choices
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Upload]) -> QuerySet[Upload]:
         wanted = self.value()
         if wanted == ALL:
             return queryset
@@ -82,10 +87,10 @@ class SharedFileFilter(admin.SimpleListFilter):
     title = _("same file as another seller")
     parameter_name = "shared"
 
-    def lookups(self, request, model_admin):
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("yes", _("Yes")), ("no", _("No"))]
 
-    def queryset(self, request, queryset):
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Upload]) -> QuerySet[Upload]:
         if self.value() not in ("yes", "no"):
             return queryset
         elsewhere = Upload.objects.filter(sha256=OuterRef("sha256"), status=Upload.Status.UPLOADED).exclude(
@@ -99,12 +104,12 @@ class ReviewChangeList(ChangeList):
     """The changelist with a layout parameter that is no lookup, and the made variants of the
     page's rows (only those) fetched with them in one query."""
 
-    def get_filters_params(self, params=None):
+    def get_filters_params(self, params: dict[str, Any] | None = None) -> dict[str, Any]:
         lookups = super().get_filters_params(params)
         lookups.pop(VIEW_VAR, None)
         return lookups
 
-    def get_results(self, request):
+    def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
         self.result_list = self.result_list.with_variants()
 
@@ -116,9 +121,11 @@ class RejectForm(forms.Form):
     reason = forms.ChoiceField(
         label=_("Reason"), required=False, widget=forms.Select(attrs={"data-review-key": "reject"})
     )
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 40}))
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 40})
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = [("", _("Pick a reason")), *conf.get("REJECTION_REASONS")]
 
@@ -128,7 +135,7 @@ def _awaiting_oldest_first():
     return awaiting.order_by("created_at", "pk").values_list("pk", flat=True)
 
 
-def next_awaiting(row, *, wrap=False):
+def next_awaiting(row: Upload, *, wrap: bool = False) -> uuid.UUID | None:
     """The id of the upload awaiting review after ``row``, oldest first; with ``wrap``, the oldest
     one left when none comes after it. None when none is left."""
     awaiting = _awaiting_oldest_first().exclude(pk=row.pk)
@@ -136,13 +143,13 @@ def next_awaiting(row, *, wrap=False):
     return awaiting.filter(later).first() or (awaiting.first() if wrap else None)
 
 
-def previous_awaiting(row):
+def previous_awaiting(row: Upload) -> uuid.UUID | None:
     """The id of the upload awaiting review before ``row``, oldest first, or None."""
     earlier = Q(created_at__lt=row.created_at) | Q(created_at=row.created_at, pk__lt=row.pk)
     return _awaiting_oldest_first().exclude(pk=row.pk).filter(earlier).last()
 
 
-def thumbnail_html(row, css_class="uploads-thumb"):
+def thumbnail_html(row: Upload, css_class: str = "uploads-thumb") -> SafeString:
     """The smallest variant, or a placeholder of the same size until it is made; never the original."""
     url = services.thumbnail_url(row)  # signed locally: no request to S3 per row
     if url:
@@ -150,14 +157,14 @@ def thumbnail_html(row, css_class="uploads-thumb"):
     return placeholder(row, css_class)
 
 
-def placeholder(row, css_class):
+def placeholder(row: Upload, css_class: str) -> SafeString:
     # A profile without variants, or a file that was never verified, will not get a preview.
     coming = variants.thumbnail_name(row.profile) is not None and row.variants_due is not None
     text = gettext("Preparing preview…") if coming else gettext("No preview")
     return format_html('<span class="{} uploads-placeholder">{}</span>', css_class, text)
 
 
-def preview_variant(row):
+def preview_variant(row: Upload) -> str | None:
     """The name of the made variant the upload's page shows: the largest that fits in PREVIEW_MAX
     pixels, else the smallest made; None when none is made."""
     made = row.made_variants
@@ -220,33 +227,35 @@ class UploadAdmin(admin.ModelAdmin):
     ]
     readonly_fields = fields
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # Rows are made only by the API, after S3 has the file.
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Upload | None = None) -> bool:
         # "Change" is the permission to review (the list's actions, the review form); one upload's
         # metadata stays view-only.
         return obj is None and super().has_change_permission(request)
 
-    def get_changelist(self, request, **kwargs):
+    def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
         return ReviewChangeList
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         name = f"{self.opts.app_label}_{self.opts.model_name}_review"
         review = path("<path:object_id>/review/", self.admin_site.admin_view(self.review_view), name=name)
         return [review, *super().get_urls()]
 
     # --- The list ---------------------------------------------------------------------------
 
-    def changelist_view(self, request, extra_context=None):
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
             response.context_data.update(self._layout_context(request, changelist))
         return response
 
-    def _layout_context(self, request, changelist):
+    def _layout_context(self, request: HttpRequest, changelist: ChangeList):
         grid = request.GET.get(VIEW_VAR) == GRID
         context = {
             "grid": grid,
@@ -268,27 +277,27 @@ class UploadAdmin(admin.ModelAdmin):
         return context
 
     @admin.display(description=_("preview"))
-    def thumbnail(self, row):
+    def thumbnail(self, row: Upload) -> SafeString:
         return thumbnail_html(row)
 
     @admin.display(description=_("review state"))
-    def state(self, row):
+    def state(self, row: Upload) -> str:
         return state_label(row)
 
     @admin.display(description=_("size"), ordering="size")
-    def human_size(self, row):
+    def human_size(self, row: Upload) -> str:
         return verify.human_size(row.size)
 
     @admin.display(description=_("dimensions"))
-    def dimensions(self, row):
+    def dimensions(self, row: Upload) -> str:
         return f"{row.width} × {row.height}" if row.width else "—"
 
     @admin.action(description=_("Approve selected verified uploads"), permissions=["change"])
-    def approve(self, request, queryset):
+    def approve(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
         self._decide_each(request, queryset, Upload.Review.APPROVED)
 
     @admin.action(description=_("Reject selected uploads"), permissions=["change"])
-    def reject(self, request, queryset):
+    def reject(self, request: HttpRequest, queryset: QuerySet[Upload]) -> HttpResponse | None:
         """Asks why on a page of its own first, then rejects every selected verified upload."""
         form = RejectForm(request.POST if "post" in request.POST else None)
         if form.is_valid():
@@ -313,7 +322,9 @@ class UploadAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, self.reject_template, context)
 
-    def _decide_each(self, request, queryset, verdict, reason="", note=""):
+    def _decide_each(
+        self, request: HttpRequest, queryset: QuerySet[Upload], verdict: str, reason: str = "", note: str = ""
+    ):
         verified = list(queryset.filter(status=Upload.Status.UPLOADED).values_list("pk", flat=True))
         skipped = queryset.count() - len(verified)
         done = 0
@@ -334,7 +345,9 @@ class UploadAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 ngettext(
-                    "Skipped %(n)d upload that is not verified.", "Skipped %(n)d uploads that are not verified.", skipped
+                    "Skipped %(n)d upload that is not verified.",
+                    "Skipped %(n)d uploads that are not verified.",
+                    skipped,
                 )
                 % {"n": skipped},
                 messages.WARNING,
@@ -342,12 +355,20 @@ class UploadAdmin(admin.ModelAdmin):
 
     # --- One upload's page ------------------------------------------------------------------
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Upload | None = None,
+    ) -> HttpResponse:
         if obj is not None:
             context.update(self._review_context(request, obj, context["preserved_filters"]))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def _review_context(self, request, row, preserved_filters):
+    def _review_context(self, request: HttpRequest, row: Upload, preserved_filters: str):
         preserved = {"preserved_filters": preserved_filters, "opts": self.opts}
         texts = dict(conf.get("REJECTION_REASONS"))
         following, before = next_awaiting(row), previous_awaiting(row)
@@ -368,10 +389,10 @@ class UploadAdmin(admin.ModelAdmin):
             ],
         }
 
-    def _change_url(self, upload_id):
+    def _change_url(self, upload_id: uuid.UUID | str):
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[upload_id])
 
-    def review_view(self, request, object_id):
+    def review_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Approve or reject one upload from its page; "and next" goes on to the next one awaiting review."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -387,7 +408,11 @@ class UploadAdmin(admin.ModelAdmin):
         back = add_preserved_filters(preserved, self._change_url(row.pk))
         try:
             services.decide(
-                row.pk, request.user, verdict, reason=request.POST.get("reason", ""), note=request.POST.get("note", "")
+                row.pk,
+                request.user,
+                verdict,
+                reason=request.POST.get("reason", ""),
+                note=request.POST.get("note", ""),
             )
         except (NotReviewable, ReasonNeeded) as refused:
             self.message_user(request, refused.message, messages.ERROR)
@@ -407,7 +432,7 @@ class UploadAdmin(admin.ModelAdmin):
         return redirect(add_preserved_filters(preserved, self._change_url(following)))
 
     @admin.display(description=_("preview"))
-    def preview(self, row):
+    def preview(self, row: Upload) -> SafeString | str:
         name = preview_variant(row)
         if name is None:
             image = placeholder(row, "uploads-preview")
@@ -426,13 +451,13 @@ class UploadAdmin(admin.ModelAdmin):
         return format_html('{}<p><a href="{}">{}</a></p>', image, original, gettext("Open the original"))
 
     @admin.display(description=_("attached to"))
-    def attached_to(self, row):
-        held = fields.holders(row)
+    def attached_to(self, row: Upload) -> SafeString | str:
+        held = attachments.holders(row)
         if not held:
             return _("nothing")
         return format_html_join(", ", "{}", ((self._link(obj, field),) for obj, field in held))
 
-    def _link(self, obj, field):
+    def _link(self, obj: Model, field: Field):
         label = gettext("%(model)s “%(object)s” (%(field)s)") % {
             "model": obj._meta.verbose_name,
             "object": obj,
@@ -446,11 +471,13 @@ class UploadAdmin(admin.ModelAdmin):
 
     # Objects go with their rows, so deleting in the admin leaves nothing behind in the bucket; only
     # once the rows are gone (an attached upload is refused), so no row points at a deleted object.
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: Upload) -> None:
         super().delete_model(request, obj)
         transaction.on_commit(lambda: services.delete_stored([obj.key], [obj.sha256]))
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Upload]) -> None:
         stored = list(queryset.values_list("key", "sha256"))
         super().delete_queryset(request, queryset)
-        transaction.on_commit(lambda: services.delete_stored([key for key, _ in stored], [sha for _, sha in stored]))
+        transaction.on_commit(
+            lambda: services.delete_stored([key for key, _ in stored], [sha for _, sha in stored])
+        )

@@ -29,14 +29,22 @@ consistent and the next run simply carries on:
 """
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from uploads import conf, fields, keys, multipart, s3, services, variants
-from uploads.errors import InUse, ObjectChanged, ObjectMissing, PartsMissing, UploadExpired, VerificationFailed
+from uploads import attachments, conf, keys, multipart, s3, services, variants
+from uploads.errors import (
+    InUse,
+    ObjectChanged,
+    ObjectMissing,
+    PartsMissing,
+    UploadExpired,
+    VerificationFailed,
+)
 from uploads.models import Upload, Variant
 
 VERIFY, EXPIRE, DISCARD, DELETE, KEEP = "verify", "expire", "discard", "delete", "keep"
@@ -62,14 +70,20 @@ class Action:
     outcome: str = ""
     detail: str = ""
 
-    def __str__(self):
+    def __str__(self) -> str:
         line = f"{self.kind} {self.key} ({self.reason})"
         if self.outcome:
             line += f" -> {self.outcome}"
         return f"{line}: {self.detail}" if self.detail else line
 
 
-def run(*, now=None, grace=None, dry_run=False, page_size=1000):
+def run(
+    *,
+    now: datetime.datetime | None = None,
+    grace: datetime.timedelta | None = None,
+    dry_run: bool = False,
+    page_size: int = 1000,
+) -> Iterator[Action]:
     """Settle abandoned uploads, then delete orphaned and leftover objects; yield each ``Action``.
 
     ``grace`` is a ``timedelta`` (default: the ``CLEANUP_GRACE`` setting). Raises
@@ -87,14 +101,16 @@ def run(*, now=None, grace=None, dry_run=False, page_size=1000):
     yield from abort_unfinished(cutoff, dry_run=dry_run, page_size=page_size)
 
 
-def settle_abandoned(cutoff, *, dry_run=False):
+def settle_abandoned(cutoff: datetime.datetime, *, dry_run: bool = False) -> Iterator[Action]:
     """Verify or expire each pending upload whose policy expired before ``cutoff``."""
     location = s3.location()
     for row in _abandoned(cutoff):
         if not keys.made_here(row.key, location):
             # A row of another installation (a copied database) or from before installation ids:
             # verifying it could delete or copy objects that are not ours.
-            yield Action(KEEP, row.key, f"upload {row.pk} still pending, its key not made by this installation")
+            yield Action(
+                KEEP, row.key, f"upload {row.pk} still pending, its key not made by this installation"
+            )
             continue
         reason = f"upload {row.pk} still pending, policy expired {row.expires_at:%Y-%m-%dT%H:%M:%SZ}"
         if dry_run:
@@ -105,13 +121,13 @@ def settle_abandoned(cutoff, *, dry_run=False):
             yield action
 
 
-def _abandoned(cutoff):
+def _abandoned(cutoff: datetime.datetime):
     rows = Upload.objects.filter(status=Upload.Status.PENDING, expires_at__lt=cutoff).select_related("owner")
     for batch in _batches(rows):
         yield from batch
 
 
-def _settle_dry(row, reason):
+def _settle_dry(row: Upload, reason: str):
     if row.multipart_id:
         if multipart.all_parts_stored(row):
             return Action(VERIFY, row.key, f"{reason}, all parts found")
@@ -123,7 +139,7 @@ def _settle_dry(row, reason):
     return Action(VERIFY, row.key, f"{reason}, file found")
 
 
-def _settle(row, reason, cutoff):
+def _settle(row: Upload, reason: str, cutoff: datetime.datetime):
     # The row stays locked from the check to the change, so a ``complete`` arriving meanwhile
     # waits and then sees the settled row; one renewed or signed for since we listed it is left.
     with transaction.atomic():
@@ -132,7 +148,7 @@ def _settle(row, reason, cutoff):
         if expires_at is None or expires_at >= cutoff:
             return None  # settled by someone else, or given a new policy, since we listed it
         try:
-            verified = multipart.complete_upload(row.owner, row.pk)
+            verified = services.complete_upload(row.owner, row.pk)
         except ObjectMissing:
             Upload.objects.filter(pk=row.pk).update(status=Upload.Status.EXPIRED)
             return Action(EXPIRE, row.key, f"{reason}, no file")
@@ -142,14 +158,16 @@ def _settle(row, reason, cutoff):
         except UploadExpired:
             return Action(EXPIRE, row.key, f"{reason}, its multipart upload gone")
         except VerificationFailed as failure:
-            return Action(VERIFY, row.key, f"{reason}, file found", FAILED, f"{failure.message} Object deleted.")
+            return Action(
+                VERIFY, row.key, f"{reason}, file found", FAILED, f"{failure.message} Object deleted."
+            )
         except ObjectChanged:
             changed = "the file changed while it was checked"
             return Action(VERIFY, row.key, f"{reason}, file found", LEFT_PENDING, changed)
     return Action(VERIFY, row.key, f"{reason}, file found", UPLOADED, f"{verified.width} × {verified.height}")
 
 
-def discard_unattached(now, *, dry_run=False):
+def discard_unattached(now: datetime.datetime, *, dry_run: bool = False) -> Iterator[Action]:
     """Delete verified uploads nothing holds, per profile, once ``DISCARD_UNATTACHED`` has passed."""
     for profile in conf.profiles():
         seconds = conf.get("DISCARD_UNATTACHED", profile)
@@ -160,7 +178,7 @@ def discard_unattached(now, *, dry_run=False):
             profile=profile, status=Upload.Status.UPLOADED, verified_at__lt=verified_before
         ).select_related("owner")
         for batch in _batches(rows):
-            held = fields.attached(row.pk for row in batch)
+            held = attachments.attached(row.pk for row in batch)
             for row in batch:
                 if row.pk in held:
                     continue
@@ -174,27 +192,40 @@ def discard_unattached(now, *, dry_run=False):
                 yield action
 
 
-def release_unused_variants(*, dry_run=False):
+def release_unused_variants(*, dry_run: bool = False) -> Iterator[Action]:
     """Delete the variants whose source no verified upload has any more (rows, then objects)."""
     live = Upload.objects.filter(sha256=OuterRef("source"), status=Upload.Status.UPLOADED)
     unused = Variant.objects.exclude(Exists(live)).order_by("pk")
     while batch := list(unused.values_list("pk", "key", "source")[:ROW_BATCH]):
         if dry_run:
-            yield from (Action(RELEASE, key, "no verified upload has its source") for _pk, key, _source in batch)
+            yield from (
+                Action(RELEASE, key, "no verified upload has its source") for _pk, key, _source in batch
+            )
             return
         released = set(services.release_variants({source for _pk, _key, source in batch}))
-        yield from (Action(RELEASE, key, "no verified upload has its source") for _pk, key, _source in batch if key in released)
+        yield from (
+            Action(RELEASE, key, "no verified upload has its source")
+            for _pk, key, _source in batch
+            if key in released
+        )
 
 
-def ask_again_for_variants(now, *, dry_run=False):
+def ask_again_for_variants(now: datetime.datetime, *, dry_run: bool = False) -> Iterator[Action]:
     """Enqueue again the variants of uploads whose task was lost (its worker died, the queue failed)."""
     rows = Upload.objects.filter(variants_due__lt=now)
     for batch in _batches(rows):
         asked = batch if dry_run else services.ask_again(batch, now=now)
-        yield from (Action(ASK_AGAIN, row.key, f"upload {row.pk}: variants due since {row.variants_due:%Y-%m-%dT%H:%M:%SZ}") for row in asked)
+        yield from (
+            Action(
+                ASK_AGAIN,
+                row.key,
+                f"upload {row.pk}: variants due since {row.variants_due:%Y-%m-%dT%H:%M:%SZ}",
+            )
+            for row in asked
+        )
 
 
-def _batches(rows):
+def _batches(rows: QuerySet[Upload]):
     # Batches by primary key instead of one open cursor: each row changes while we walk, and
     # SQLite gives a cursor no isolation from writes on the same connection.
     rows = rows.order_by("pk")
@@ -204,7 +235,7 @@ def _batches(rows):
         batch = list(rows.filter(pk__gt=batch[-1].pk)[:ROW_BATCH])
 
 
-def _areas(location):
+def _areas(location: str):
     """Every profile's area, each listed once (an area inside another is already covered)."""
     kept = []
     for area in sorted({keys.area(profile, location) for profile in conf.profiles()}):
@@ -213,7 +244,9 @@ def _areas(location):
     return kept
 
 
-def sweep_bucket(cutoff, *, dry_run=False, page_size=1000):
+def sweep_bucket(
+    cutoff: datetime.datetime, *, dry_run: bool = False, page_size: int = 1000
+) -> Iterator[Action]:
     """Delete this installation's objects that no row needs: orphans older than ``cutoff`` and
     leftovers of finished rows. Yield a ``KEEP`` action for each object it cannot prove it made."""
     location = s3.location()
@@ -226,7 +259,9 @@ def sweep_bucket(cutoff, *, dry_run=False, page_size=1000):
                 renditions.append(item)
             else:
                 yield Action(KEEP, item.key, "not made by this installation")
-        status_of = dict(Upload.objects.filter(key__in=[item.key for item in ours]).values_list("key", "status"))
+        status_of = dict(
+            Upload.objects.filter(key__in=[item.key for item in ours]).values_list("key", "status")
+        )
         doomed = []
         for item in ours:
             status = status_of.get(item.key)
@@ -235,7 +270,9 @@ def sweep_bucket(cutoff, *, dry_run=False, page_size=1000):
                 doomed.append(Action(DELETE, item.key, f"no upload, last modified {modified}"))
             elif status in FINISHED:
                 doomed.append(Action(DELETE, item.key, f"upload is {status}"))
-        recorded = set(Variant.objects.filter(key__in=[item.key for item in renditions]).values_list("key", flat=True))
+        recorded = set(
+            Variant.objects.filter(key__in=[item.key for item in renditions]).values_list("key", flat=True)
+        )
         for item in renditions:
             if item.key not in recorded and item.last_modified < cutoff:
                 modified = f"{item.last_modified:%Y-%m-%dT%H:%M:%SZ}"
@@ -248,19 +285,25 @@ def sweep_bucket(cutoff, *, dry_run=False, page_size=1000):
                 yield action
 
 
-def abort_unfinished(cutoff, *, dry_run=False, page_size=1000):
+def abort_unfinished(
+    cutoff: datetime.datetime, *, dry_run: bool = False, page_size: int = 1000
+) -> Iterator[Action]:
     """Abort this installation's multipart uploads that no pending row is sending: those of
     finished or deleted rows, and those with no row (or not their row's) started before ``cutoff``.
     Yield a ``KEEP`` action for each one it cannot prove it made."""
     location = s3.location()
-    for page in (page for area in _areas(location) for page in s3.list_multipart_pages(area, page_size=page_size)):
+    for page in (
+        page for area in _areas(location) for page in s3.list_multipart_pages(area, page_size=page_size)
+    ):
         ours = []
         for item in page:
             if keys.made_here(item.key, location):
                 ours.append(item)
             else:
                 yield Action(KEEP, item.key, "unfinished multipart upload not made by this installation")
-        rows = Upload.objects.filter(key__in=[item.key for item in ours]).values_list("key", "status", "multipart_id")
+        rows = Upload.objects.filter(key__in=[item.key for item in ours]).values_list(
+            "key", "status", "multipart_id"
+        )
         row_of = {key: (status, upload_id) for key, status, upload_id in rows}
         for item in ours:
             status, upload_id = row_of.get(item.key, (None, None))
@@ -270,7 +313,9 @@ def abort_unfinished(cutoff, *, dry_run=False, page_size=1000):
             elif status is not None and status != Upload.Status.PENDING:
                 action = Action(ABORT, item.key, f"unfinished multipart upload, upload is {status}")
             elif status is not None and upload_id != item.upload_id and item.initiated < cutoff:
-                action = Action(ABORT, item.key, f"unfinished multipart upload not the upload's own, started {started}")
+                action = Action(
+                    ABORT, item.key, f"unfinished multipart upload not the upload's own, started {started}"
+                )
             else:
                 continue  # still being sent, or just started; a pending row's is settled by the first pass
             if not dry_run:

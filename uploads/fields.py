@@ -4,86 +4,48 @@
 ``UploadsField`` holds an ordered list of them (a many-to-many whose link table has a
 ``position`` and at most one link per upload). Both are restricted to one upload profile and
 render the uploader in forms, the admin included; see ``uploads.forms`` for what a form accepts.
+Each concrete field joins ``uploads.attachments``, which answers where an upload is used
+(``where_used``, also importable from here).
 """
+
+import uuid
+from collections.abc import Callable, Collection, Iterable
+from typing import Any
 
 import django
 from django.core import checks
 from django.db import models, router, transaction
-from django.db.models import Exists, OuterRef, Q, signals
+from django.db.models import signals
 from django.db.models.fields.related import lazy_related_operation
 from django.db.models.fields.related_descriptors import ManyToManyDescriptor
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 
-from uploads import conf
-
-# Every concrete upload field of the project's models, so "is this upload attached anywhere?"
-# is one query per field. Migration states build their own model classes; those stay out.
-_registry = []
-
-
-def upload_fields():
-    """Every concrete upload field of the project's models."""
-    return list(_registry)
-
-
-def attached(upload_ids):
-    """The ids among ``upload_ids`` that some model's upload field already holds."""
-    upload_ids = list(upload_ids)
-    found = set()
-    if not upload_ids:
-        return found
-    for field in _registry:
-        found.update(field.holders_of(upload_ids))
-    return found
-
-
-def holders(upload):
-    """The objects whose upload fields hold ``upload``, as ``(object, field)`` pairs."""
-    return [(holder, field) for field in _registry for holder in field.objects_holding(upload)]
-
-
-def attached_q():
-    """A ``Q`` (on uploads) for those some model's upload field holds: an ``Exists`` per field."""
-    condition = Q(pk__in=[])
-    for field in _registry:
-        condition |= Q(Exists(field.holding(OuterRef("pk"))))
-    return condition
-
-
-def where_used(uploads):
-    """``{upload id: [(object, field), ...]}`` for ``uploads``: one query per upload field."""
-    ids = [getattr(upload, "pk", upload) for upload in uploads]
-    found = {pk: [] for pk in ids}
-    if not ids:
-        return found
-    for field in _registry:
-        for pk, holder in field.holders_by_upload(ids):
-            found[pk].append((holder, field))
-    return found
+from uploads import attachments, conf
+from uploads.attachments import where_used  # noqa: F401  what a project asks of its upload fields
+from uploads.forms import UploadFormField
+from uploads.widgets import check_capture
 
 
 class UploadFieldMixin:
     """What both fields share: the profile, its checks, and joining the registry."""
 
-    def _take_profile(self, kwargs, profile):
+    def _take_profile(self, kwargs: dict[str, Any], profile: str):
         for fixed in ("to", "limit_choices_to"):
             if fixed in kwargs:
                 raise TypeError(
-                    f"{self.__class__.__name__} decides {fixed!r} itself: it holds verified uploads of one profile."
+                    f"{self.__class__.__name__} decides {fixed!r} itself: "
+                    "it holds verified uploads of one profile."
                 )
         self.profile = profile
         kwargs["to"] = "uploads.Upload"
         kwargs.setdefault("related_name", "+")
         return kwargs
 
-    def _register(self, cls):
-        from django.apps import apps
+    def _register(self, cls: type[models.Model]):
+        attachments.register(self, cls)
 
-        if not (cls._meta.abstract or cls._meta.swapped) and cls._meta.apps is apps and self not in _registry:
-            _registry.append(self)
-
-    def check(self, **kwargs):
+    def check(self, **kwargs) -> list[checks.CheckMessage]:
         return [*super().check(**kwargs), *self._check_profile()]
 
     def _check_profile(self):
@@ -91,14 +53,16 @@ class UploadFieldMixin:
             return []
         return [
             checks.Error(
-                f"{self.__class__.__name__} names the upload profile {self.profile!r}, which is not configured.",
-                hint=f"Add {self.profile!r} to UPLOADS['PROFILES'], or use one of: {', '.join(conf.profiles())}.",
+                f"{self.__class__.__name__} names the upload profile {self.profile!r}, "
+                "which is not configured.",
+                hint=f"Add {self.profile!r} to UPLOADS['PROFILES'], "
+                f"or use one of: {', '.join(conf.profiles())}.",
                 obj=self,
                 id="uploads.E040",
             )
         ]
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         kwargs.pop("to", None)
         if kwargs.get("related_name") == "+":
@@ -112,12 +76,18 @@ class UploadField(UploadFieldMixin, models.OneToOneField):
     """One verified upload of ``profile``; a given upload can be attached to one row only."""
 
     @property
-    def non_db_attrs(self):
+    def non_db_attrs(self) -> tuple[str, ...]:
         # A property, as Django's own is on relations from 6.1 on; on a class attribute
         # (Django 5.2 and 6.0) super() finds the tuple all the same.
         return (*super().non_db_attrs, "profile", "capture")
 
-    def __init__(self, profile=conf.DEFAULT_PROFILE, on_delete=models.RESTRICT, capture=None, **kwargs):
+    def __init__(
+        self,
+        profile: str = conf.DEFAULT_PROFILE,
+        on_delete: Callable[..., None] = models.RESTRICT,
+        capture: str | None = None,
+        **kwargs,
+    ) -> None:
         kwargs = self._take_profile(kwargs, profile)
         self.capture = _capture(capture, self)
         # No upload is NULL; blank decides whether a form needs one. RESTRICT: an attached upload
@@ -126,27 +96,25 @@ class UploadField(UploadFieldMixin, models.OneToOneField):
         kwargs.setdefault("null", True)
         super().__init__(on_delete=on_delete, **kwargs)
 
-    def contribute_to_class(self, cls, name, **kwargs):
+    def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs) -> None:
         super().contribute_to_class(cls, name, **kwargs)
         self._register(cls)
 
-    def holders_of(self, upload_ids):
+    def holders_of(self, upload_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         rows = self.model._base_manager.filter(**{f"{self.attname}__in": upload_ids})
         return set(rows.values_list(self.attname, flat=True))
 
-    def objects_holding(self, upload):
+    def objects_holding(self, upload: models.Model) -> list[models.Model]:
         return list(self.model._base_manager.filter(**{self.attname: upload.pk}))
 
-    def holding(self, upload):
+    def holding(self, upload: object) -> models.QuerySet:
         return self.model._base_manager.filter(**{self.attname: upload})
 
-    def holders_by_upload(self, upload_ids):
+    def holders_by_upload(self, upload_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, models.Model]]:
         rows = self.model._base_manager.filter(**{f"{self.attname}__in": upload_ids})
         return [(getattr(row, self.attname), row) for row in rows]
 
-    def formfield(self, **kwargs):
-        from uploads.forms import UploadFormField
-
+    def formfield(self, **kwargs) -> UploadFormField:
         return UploadFormField(
             profile=self.profile,
             capture=self.capture,
@@ -164,10 +132,17 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
     """
 
     @property
-    def non_db_attrs(self):
+    def non_db_attrs(self) -> tuple[str, ...]:
         return (*super().non_db_attrs, "profile", "max_count", "first_badge", "capture")
 
-    def __init__(self, profile=conf.DEFAULT_PROFILE, max_count=None, first_badge=None, capture=None, **kwargs):
+    def __init__(
+        self,
+        profile: str = conf.DEFAULT_PROFILE,
+        max_count: int | None = None,
+        first_badge: str | None = None,
+        capture: str | None = None,
+        **kwargs,
+    ) -> None:
         """``first_badge``: a label the uploader shows on the first image (e.g. ``_("Cover")``),
         for a model that shows its first image first; None (the default) shows none."""
         if "through" in kwargs:
@@ -178,7 +153,7 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
         self.capture = _capture(capture, self)
         super().__init__(**kwargs)
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
         name, path, args, kwargs = super().deconstruct()
         if self.max_count is not None:
             kwargs["max_count"] = self.max_count
@@ -186,7 +161,7 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
             kwargs["first_badge"] = self.first_badge
         return name, path, args, kwargs
 
-    def contribute_to_class(self, cls, name, **kwargs):
+    def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs) -> None:
         # Django would build a link table that lets one upload sit in many rows and vanish with a
         # deleted upload; ours allows one link per upload and protects it, so build it first.
         if not cls._meta.abstract and not cls._meta.swapped and not self.remote_field.through:
@@ -196,28 +171,30 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
         setattr(cls, self.name, _OrderedDescriptor(self.remote_field, reverse=False))
         self._register(cls)
 
-    def holders_of(self, upload_ids):
-        links = self.remote_field.through._base_manager.filter(**{f"{self.m2m_reverse_field_name()}__in": upload_ids})
+    def holders_of(self, upload_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        links = self.remote_field.through._base_manager.filter(
+            **{f"{self.m2m_reverse_field_name()}__in": upload_ids}
+        )
         return set(links.values_list(self.m2m_reverse_field_name(), flat=True))
 
-    def objects_holding(self, upload):
+    def objects_holding(self, upload: models.Model) -> list[models.Model]:
         links = self.remote_field.through._base_manager.filter(**{self.m2m_reverse_field_name(): upload.pk})
         return [getattr(link, self.m2m_field_name()) for link in links.select_related(self.m2m_field_name())]
 
-    def holding(self, upload):
+    def holding(self, upload: object) -> models.QuerySet:
         return self.remote_field.through._base_manager.filter(**{self.m2m_reverse_field_name(): upload})
 
-    def holders_by_upload(self, upload_ids):
+    def holders_by_upload(self, upload_ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, models.Model]]:
         target, source = self.m2m_reverse_field_name(), self.m2m_field_name()
-        links = self.remote_field.through._base_manager.filter(**{f"{target}__in": upload_ids}).select_related(source)
+        links = self.remote_field.through._base_manager.filter(
+            **{f"{target}__in": upload_ids}
+        ).select_related(source)
         return [(getattr(link, f"{target}_id"), getattr(link, source)) for link in links]
 
-    def save_form_data(self, instance, data):
+    def save_form_data(self, instance: models.Model, data: list[models.Model] | None) -> None:
         getattr(instance, self.attname).set(data or [])
 
-    def formfield(self, **kwargs):
-        from uploads.forms import UploadFormField
-
+    def formfield(self, **kwargs) -> UploadFormField:
         return UploadFormField(
             profile=self.profile,
             multiple=True,
@@ -230,14 +207,12 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
         )
 
 
-def _capture(capture, field):
+def _capture(capture: str | None, field: models.Field):
     """The field's ``capture`` for its uploader's file input, refused at once unless a valid one."""
-    from uploads.widgets import check_capture
-
     return check_capture(capture, field.__class__.__name__)
 
 
-def _form_kwargs(kwargs, field):
+def _form_kwargs(kwargs: dict[str, Any], field: models.Field):
     # The admin passes a queryset and a widget meant for select boxes; the uploader replaces both.
     for name in ("queryset", "widget", "form_class", "limit_choices_to", "blank"):
         kwargs.pop(name, None)
@@ -245,14 +220,16 @@ def _form_kwargs(kwargs, field):
     return kwargs
 
 
-def _link_model(field, klass):
+def _link_model(field: "UploadsField", klass: type[models.Model]):
     """The link table Django would make for ``field``, with one link per upload, protecting it."""
     to_model = "uploads.Upload"
     name = f"{klass._meta.object_name}_{field.name}"
     source = klass._meta.model_name
     target = "upload" if source != "upload" else "to_upload"
 
-    def set_managed(model, related, through):
+    def set_managed(
+        model: type[models.Model], related: type[models.Model], through: type[models.Model]
+    ) -> None:
         through._meta.managed = model._meta.managed or related._meta.managed
 
     lazy_related_operation(set_managed, klass, to_model, name)
@@ -316,13 +293,15 @@ class _OrderedDescriptor(ManyToManyDescriptor):
                     return queryset
                 return queryset.order_by(in_link_order)
 
-            def get_prefetch_querysets(self, instances, querysets=None):
+            def get_prefetch_querysets(
+                self, instances: list[models.Model], querysets: list[Any] | None = None
+            ) -> tuple:
                 queryset = querysets[0] if querysets else self.model._default_manager.all()
                 if not queryset.query.order_by:
                     queryset = queryset.order_by(in_link_order)
                 return super().get_prefetch_querysets(instances, [queryset])
 
-            def add(self, *uploads, through_defaults=None):
+            def add(self, *uploads: Any, through_defaults: dict[str, Any] | None = None) -> None:
                 """Append, in the order given (Django's own add() collects the ids in a set)."""
                 self._remove_prefetched_objects()
                 if not uploads:
@@ -334,13 +313,26 @@ class _OrderedDescriptor(ManyToManyDescriptor):
 
             add.alters_data = True
 
-            def set(self, uploads, *, clear=False, through_defaults=None):
+            def set(
+                self,
+                uploads: Iterable[Any],
+                *,
+                clear: bool = False,
+                through_defaults: dict[str, Any] | None = None,
+            ) -> None:
                 """Exactly these uploads, in this order (forms and loaddata come through here)."""
                 self.set_base(uploads, clear=clear)
 
             set.alters_data = True
 
-            def set_base(self, uploads, *, clear=False, through_defaults=None, raw=False):
+            def set_base(
+                self,
+                uploads: Iterable[Any],
+                *,
+                clear: bool = False,
+                through_defaults: dict[str, Any] | None = None,
+                raw: bool = False,
+            ) -> None:
                 # Django 6.1's set() and its deserializer (loaddata, with raw=True) call set_base();
                 # before 6.1 nothing does, and loaddata calls set().
                 wanted = self._ids(uploads)  # read before anything is deleted, as Django does
@@ -355,7 +347,8 @@ class _OrderedDescriptor(ManyToManyDescriptor):
                             self._append(wanted, set(), db, raw)
                         return
                     linked = self._linked(db)
-                    # Links already in the wanted order at its start stay; the rest are written again after them.
+                    # Links already in the wanted order at its start stay; the rest are written again
+                    # after them.
                     kept = wanted[: _in_order(linked, wanted)]
                     dropped = set(linked).difference(kept)
                     if dropped:
@@ -365,7 +358,7 @@ class _OrderedDescriptor(ManyToManyDescriptor):
                     if len(kept) < len(wanted):
                         self._append(wanted, set(kept), db, raw)
 
-            def _ids(self, uploads):
+            def _ids(self, uploads: Iterable[Any]):
                 """The ids of ``uploads`` (Upload rows or their ids) in the order given, each once."""
                 ids = {}
                 for upload in uploads:
@@ -379,14 +372,14 @@ class _OrderedDescriptor(ManyToManyDescriptor):
                         ids[self.target_field.get_prep_value(upload)] = None
                 return list(ids)
 
-            def _links(self, db):
+            def _links(self, db: str):
                 return self.through._base_manager.using(db).filter(**{self.source_field_name: self.instance})
 
-            def _linked(self, db):
+            def _linked(self, db: str):
                 """The ids of the linked uploads, in link order."""
                 return list(self._links(db).order_by("pk").values_list(self.target_field.attname, flat=True))
 
-            def _append(self, ids, linked, db, raw=False):
+            def _append(self, ids: list[Any], linked: Collection[Any], db: str, raw: bool = False):
                 """Link those of ``ids`` not in ``linked``, after the others and in this order."""
                 pk_set = {pk for pk in ids if pk not in linked}
                 self._send("pre_add", pk_set, db, raw)
@@ -399,7 +392,7 @@ class _OrderedDescriptor(ManyToManyDescriptor):
                 self.through._base_manager.using(db).bulk_create(links)
                 self._send("post_add", pk_set, db, raw)
 
-            def _send(self, action, pk_set, db, raw):
+            def _send(self, action: str, pk_set: Collection[Any] | None, db: str, raw: bool):
                 signals.m2m_changed.send(
                     sender=self.through,
                     action=action,
@@ -418,7 +411,7 @@ class _OrderedDescriptor(ManyToManyDescriptor):
 _M2M_CHANGED_HAS_RAW = django.VERSION >= (6, 1)
 
 
-def _in_order(linked, wanted):
+def _in_order(linked: list[Any], wanted: list[Any]):
     """How many of ``wanted``'s first ids are in ``linked`` in that same order: their links can stay."""
     position = {pk: index for index, pk in enumerate(linked)}
     after = -1

@@ -5,19 +5,20 @@ submitting user owns and that nothing else holds yet, plus the ones the object a
 Anything else is a field error, and the rest of the choice comes back intact with the form.
 """
 
+import uuid
+
 from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
 from django.forms.boundfield import BoundField
 from django.utils.functional import cached_property
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
 
-from uploads import conf, fields
+from uploads import attachments, conf
 from uploads.middleware import get_submission
 from uploads.models import Upload
-from uploads.selection import Selection, as_uuid, ids_of
+from uploads.selection import Selection, as_uuid
 from uploads.widgets import UploadWidget
 
 
@@ -37,7 +38,7 @@ class _SelectionBoundField(BoundField):
             model_field = instance._meta.get_field(self.name)
         except FieldDoesNotExist:
             return []
-        return model_field.value_from_object(instance) if isinstance(model_field, fields.UploadFieldMixin) else []
+        return model_field.value_from_object(instance) if attachments.is_registered(model_field) else []
 
     @property
     def data(self):
@@ -67,13 +68,24 @@ class UploadFormField(forms.Field):
     }
 
     def __init__(
-        self, *, profile=conf.DEFAULT_PROFILE, multiple=False, max_count=None, first_badge=None, capture=None, **kwargs
-    ):
+        self,
+        *,
+        profile: str = conf.DEFAULT_PROFILE,
+        multiple: bool = False,
+        max_count: int | None = None,
+        first_badge: str | None = None,
+        capture: str | None = None,
+        **kwargs,
+    ) -> None:
         self.profile, self.multiple, self.max_count = profile, multiple, max_count
         kwargs.setdefault(
             "widget",
             UploadWidget(
-                profile=profile, multiple=multiple, max_count=max_count, first_badge=first_badge, capture=capture
+                profile=profile,
+                multiple=multiple,
+                max_count=max_count,
+                first_badge=first_badge,
+                capture=capture,
             ),
         )
         if not multiple:
@@ -83,28 +95,32 @@ class UploadFormField(forms.Field):
     # The admin wraps relation widgets in add/change links meant for select boxes; the uploader
     # is its own interface, so keep the uploader and drop the wrapper.
     @property
-    def widget(self):
+    def widget(self) -> forms.Widget:
         return self._widget
 
     @widget.setter
-    def widget(self, widget):
+    def widget(self, widget: forms.Widget) -> None:
         inner = getattr(widget, "widget", None)
-        self._widget = inner if isinstance(inner, UploadWidget) and not isinstance(widget, UploadWidget) else widget
+        self._widget = (
+            inner if isinstance(inner, UploadWidget) and not isinstance(widget, UploadWidget) else widget
+        )
 
-    def get_bound_field(self, form, field_name):
+    def get_bound_field(self, form: forms.BaseForm, field_name: str) -> BoundField:
         return _SelectionBoundField(form, self, field_name)
 
-    def prepare_value(self, value):
+    def prepare_value(self, value: object) -> Selection:
         return Selection.of(value)
 
-    def has_changed(self, initial, data):
+    def has_changed(self, initial: object, data: object) -> bool:
         return Selection.of(initial).uuids() != Selection.of(data).uuids()
 
-    def clean(self, value):
+    def clean(self, value: object) -> Upload | list[Upload] | None:
         selection = Selection.of(value)
         for text in selection.ids:
             if as_uuid(text) is None:
-                raise ValidationError(self.error_messages["invalid"], code="invalid", params={"value": text[:40]})
+                raise ValidationError(
+                    self.error_messages["invalid"], code="invalid", params={"value": text[:40]}
+                )
         ids = selection.uuids()
         if not ids:
             if self.required:
@@ -114,15 +130,17 @@ class UploadFormField(forms.Field):
         rows = self._check_each(ids, selection.attached, selection.name)
         return rows if self.multiple else rows[0]
 
-    def _check_count(self, ids):
+    def _check_count(self, ids: list[uuid.UUID]):
         if not self.multiple and len(ids) > 1:
             raise ValidationError(self.error_messages["one_only"], code="one_only")
         if self.max_count is not None and len(ids) > self.max_count:
             raise ValidationError(
-                self.error_messages["max_count"], code="max_count", params={"limit": self.max_count, "count": len(ids)}
+                self.error_messages["max_count"],
+                code="max_count",
+                params={"limit": self.max_count, "count": len(ids)},
             )
 
-    def _check_each(self, ids, attached, field_name):
+    def _check_each(self, ids: list[uuid.UUID], attached: frozenset[uuid.UUID], field_name: str | None):
         """One error per refused id, in the order given; nothing about anyone else's upload.
 
         Inside a transaction (the admin's, ATOMIC_REQUESTS, or the view's own) the chosen rows
@@ -137,19 +155,21 @@ class UploadFormField(forms.Field):
         rows = rows.in_bulk(ids)
         usable = [pk for pk in ids if pk in rows and (pk in attached or rows[pk].owner_id == user.pk)]
         new = [pk for pk in usable if pk not in attached]
-        held_elsewhere = fields.attached(new)
+        held_elsewhere = attachments.attached(new)
         claimed_elsewhere = {pk for pk in new if not submission.claim(pk, field_name or id(self))}
         errors = []
         for pk in ids:
             if pk not in usable:
                 errors.append(ValidationError(self.error_messages["not_found"], code="not_found"))
-            elif problem := self._problem(rows[pk], taken=pk in held_elsewhere, claimed=pk in claimed_elsewhere):
+            elif problem := self._problem(
+                rows[pk], taken=pk in held_elsewhere, claimed=pk in claimed_elsewhere
+            ):
                 errors.append(problem)
         if errors:
             raise ValidationError(errors)
         return [rows[pk] for pk in ids]
 
-    def _problem(self, row, *, taken, claimed):
+    def _problem(self, row: Upload, *, taken: bool, claimed: bool):
         name = {"name": row.filename}
         if row.status == Upload.Status.PENDING:
             return ValidationError(self.error_messages["pending"], code="pending", params=name)
@@ -164,9 +184,11 @@ class UploadFormField(forms.Field):
         if taken:
             holder = ", ".join(
                 gettext("%(model)s “%(object)s”") % {"model": obj._meta.verbose_name, "object": obj}
-                for obj, _field in fields.holders(row)
+                for obj, _field in attachments.holders(row)
             )
-            return ValidationError(self.error_messages["taken"], code="taken", params={**name, "holder": holder})
+            return ValidationError(
+                self.error_messages["taken"], code="taken", params={**name, "holder": holder}
+            )
         if claimed:
             return ValidationError(self.error_messages["chosen_twice"], code="taken", params=name)
         return None

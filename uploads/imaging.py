@@ -1,6 +1,6 @@
 """Image variants (thumbnails and the like) from a verified upload's bytes: the pure core.
 
-No S3, no database, no Django: bytes in, encoded variants out. A background task calls
+No S3, no database, no settings: bytes in, encoded variants out. A background task calls
 :func:`render` once per upload with every :class:`Spec` the upload's profile names and stores
 each :class:`Rendered` under a key that carries :meth:`Spec.fingerprint`.
 
@@ -33,6 +33,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from uploads import filetypes
+
 __all__ = ["FITS", "FORMATS", "ImageTooLarge", "Rendered", "Spec", "UnreadableImage", "render"]
 
 # Part of every fingerprint: raise it when equal specs start giving visibly different output
@@ -40,14 +42,10 @@ __all__ = ["FITS", "FORMATS", "ImageTooLarge", "Rendered", "Spec", "UnreadableIm
 VERSION = 1
 
 FITS = ("inside", "crop")
-# format -> (Pillow's name, content type, file name extension)
-FORMATS = {
-    "webp": ("WEBP", "image/webp", ".webp"),
-    "avif": ("AVIF", "image/avif", ".avif"),
-    "jpeg": ("JPEG", "image/jpeg", ".jpg"),
-}
+# format -> (Pillow's name, content type, file name extension), for the types a variant may be made as.
+FORMATS = {row.variant: (row.pillow, row.mime, row.extension) for row in filetypes.TYPES if row.variant}
 # The source formats rendered; Pillow's other decoders (EPS runs Ghostscript, …) never see the bytes.
-SOURCE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "AVIF")
+SOURCE_FORMATS = tuple(row.pillow for row in filetypes.TYPES)
 
 # EXIF orientation -> the transpose that makes the pixels upright (as ImageOps.exif_transpose).
 _UPRIGHT = {

@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import models
@@ -9,7 +10,7 @@ from uploads import variants
 
 
 class UploadQuerySet(models.QuerySet):
-    def with_variants(self):
+    def with_variants(self) -> "UploadQuerySet":
         """Fetch the made variants of every row in one more query, whenever the rows are fetched
         (in a ``Prefetch`` too), so ``variant()`` and the thumbnails ask nothing per row."""
         clone = self._chain()
@@ -49,12 +50,17 @@ class Upload(models.Model):
     key = models.CharField(_("object key"), max_length=512, unique=True)
     filename = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("type"), max_length=100)
-    size = models.PositiveBigIntegerField(_("size"), help_text=_("Declared by the client and signed into the policy."))
+    size = models.PositiveBigIntegerField(
+        _("size"), help_text=_("Declared by the client and signed into the policy.")
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PENDING)
     failure_reason = models.TextField(_("failure reason"), blank=True)
     etag = models.CharField(_("ETag"), max_length=100, blank=True)
     sha256 = models.CharField(
-        _("SHA-256"), max_length=44, blank=True, help_text=_(
+        _("SHA-256"),
+        max_length=44,
+        blank=True,
+        help_text=_(
             "Base64 digest of the bytes: pinned in the policy (S3 refused any other bytes), "
             "or read from the verified copy when its variants were made."
         ),
@@ -74,6 +80,8 @@ class Upload(models.Model):
     multipart_id = models.CharField(_("multipart upload id"), max_length=1024, blank=True)
     part_size = models.PositiveBigIntegerField(_("part size"), null=True, blank=True)
 
+    objects = UploadQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("upload")
         verbose_name_plural = _("uploads")
@@ -88,12 +96,10 @@ class Upload(models.Model):
             models.Index(fields=["variants_due"], name="uploads_variants_due"),
         ]
 
-    objects = UploadQuerySet.as_manager()
-
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
 
-    def variant(self, name):
+    def variant(self, name: str) -> "Variant | None":
         """The made variant ``name`` of this upload's profile (a ``Variant``), or None until it is made.
 
         ``Upload.objects.with_variants()`` fetches them for many rows at once; otherwise the first
@@ -104,7 +110,7 @@ class Upload(models.Model):
         return self._variants.get(name)
 
     @property
-    def made_variants(self):
+    def made_variants(self) -> dict[str, "Variant"]:
         """``{name: Variant}`` of the variants made so far."""
         if not hasattr(self, "_variants"):
             prefetch_variants([self])
@@ -115,7 +121,9 @@ class UploadPart(models.Model):
     """One part of an upload sent in parts: the SHA-256 its URL was signed with, so S3 took only
     those bytes as that part. Recorded before the URL is given out, and never changed."""
 
-    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="parts", verbose_name=_("upload"))
+    upload = models.ForeignKey(
+        Upload, on_delete=models.CASCADE, related_name="parts", verbose_name=_("upload")
+    )
     number = models.PositiveIntegerField(_("number"))
     sha256 = models.CharField(_("SHA-256"), max_length=44)
 
@@ -125,7 +133,7 @@ class UploadPart(models.Model):
         ordering = ["upload", "number"]
         constraints = [models.UniqueConstraint(fields=["upload", "number"], name="uploads_part_once")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.upload_id} #{self.number}"
 
 
@@ -133,8 +141,12 @@ class Variant(models.Model):
     """A smaller copy of some verified bytes, made to one spec: shared by every upload of those
     bytes whose profile asks for that spec, and deleted once no verified upload has them."""
 
-    source = models.CharField(_("source SHA-256"), max_length=44, help_text=_("Base64 digest of the source bytes."))
-    spec = models.CharField(_("spec"), max_length=32, help_text=_("Fingerprint of the size, fit, format and quality."))
+    source = models.CharField(
+        _("source SHA-256"), max_length=44, help_text=_("Base64 digest of the source bytes.")
+    )
+    spec = models.CharField(
+        _("spec"), max_length=32, help_text=_("Fingerprint of the size, fit, format and quality.")
+    )
     key = models.CharField(_("object key"), max_length=512, unique=True)
     content_type = models.CharField(_("type"), max_length=100)
     width = models.PositiveIntegerField(_("width"))
@@ -147,7 +159,7 @@ class Variant(models.Model):
         verbose_name_plural = _("variants")
         constraints = [models.UniqueConstraint(fields=["source", "spec"], name="uploads_variant_once")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.width} × {self.height} {self.content_type} of {self.source}"
 
 
@@ -167,7 +179,9 @@ class Decision(models.Model):
     decided_at = models.DateTimeField(_("decided"), default=timezone.now)
     before = models.CharField(_("from"), max_length=16, choices=Upload.Review)
     after = models.CharField(_("to"), max_length=16, choices=Upload.Review)
-    reason = models.CharField(_("reason"), max_length=50, blank=True, help_text=_("A code of REJECTION_REASONS."))
+    reason = models.CharField(
+        _("reason"), max_length=50, blank=True, help_text=_("A code of REJECTION_REASONS.")
+    )
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
@@ -176,11 +190,11 @@ class Decision(models.Model):
         ordering = ["-decided_at", "-pk"]
         indexes = [models.Index(fields=["upload", "-decided_at"], name="uploads_decision_upload")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_before_display()} → {self.get_after_display()}"
 
 
-def prefetch_variants(rows):
+def prefetch_variants(rows: Iterable[object]) -> None:
     """Give each upload in ``rows`` its made variants by name (``row._variants``), in one query."""
     rows = [row for row in rows if isinstance(row, Upload)]
     wanted = {row.pk: variants.specs(row.profile) for row in rows}
@@ -202,7 +216,11 @@ class UploaderLock(models.Model):
     so one user's simultaneous creates are counted one after the other."""
 
     owner = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("owner")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("owner"),
     )
 
     class Meta:

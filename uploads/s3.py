@@ -37,15 +37,16 @@ from uploads.errors import ObjectChanged, ObjectMissing, StorageUnavailable
 _CLIENT_SETTINGS = ("STORAGE", "S3_CONNECT_TIMEOUT", "S3_READ_TIMEOUT", "S3_MAX_ATTEMPTS", "S3_RETRY_MODE")
 
 
-def _backend(alias):
+def storage_backend(alias: str | None) -> tuple[type[S3Storage], dict]:
     """The storage class and its OPTIONS: S3Storage and none, or the ``STORAGES`` entry named by
-    ``alias`` (``UPLOADS["STORAGE"]``)."""
+    ``alias`` (``UPLOADS["STORAGE"]``). Raises ImportError for a BACKEND that does not import and
+    ImproperlyConfigured for any other mistake (the system checks tell them apart)."""
     if alias is None:
         return S3Storage, {}
     entry = settings.STORAGES.get(alias) if isinstance(alias, str) else None
     if entry is None:
         raise ImproperlyConfigured(f"UPLOADS['STORAGE'] is {alias!r}, which names no entry of STORAGES.")
-    backend = import_string(entry["BACKEND"])
+    backend = import_string(entry.get("BACKEND", ""))
     if not (isinstance(backend, type) and issubclass(backend, S3Storage)):
         raise ImproperlyConfigured(f"STORAGES[{alias!r}] is not django-storages' S3Storage or a subclass of it.")
     return backend, entry.get("OPTIONS", {})
@@ -58,7 +59,7 @@ class _Configured:
     def __init__(self):
         self.built_from = _settings_read()
         app = self.built_from[0]
-        backend, options = _backend(app["STORAGE"])
+        backend, options = storage_backend(app["STORAGE"])
         base = backend(**options)
         patience = Config(
             connect_timeout=app["S3_CONNECT_TIMEOUT"],

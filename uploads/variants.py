@@ -13,21 +13,14 @@ from typing import Any
 from uploads import conf, imaging, keys
 
 FOLDER = "variants"
-FITS = ("inside", "crop")
-FORMATS = ("webp", "avif", "jpeg")
-DEFAULT_FIT, DEFAULT_FORMAT, DEFAULT_QUALITY = "inside", "webp", 80
 
 
 def spec_of(options: Mapping[str, Any]) -> imaging.Spec:
     """The ``imaging.Spec`` of one entry of a profile's ``VARIANTS`` (checked by the system checks)."""
     size = options["size"]
     box = (size, size) if isinstance(size, int) else tuple(size)
-    return imaging.Spec(
-        size=box,
-        fit=options.get("fit", DEFAULT_FIT),
-        format=options.get("format", DEFAULT_FORMAT),
-        quality=options.get("quality", DEFAULT_QUALITY),
-    )
+    given = {name: options[name] for name in ("fit", "format", "quality") if name in options}
+    return imaging.Spec(size=box, **given)  # what a profile leaves out: Spec's defaults
 
 
 def specs(profile: str) -> dict[str, imaging.Spec]:
@@ -52,7 +45,8 @@ def key(sha256: str, spec: imaging.Spec, location: str = "") -> str:
     return f"{folder}/{spec.fingerprint()}{spec.extension}"
 
 
-_VARIANT_PART = re.compile(rf"{FOLDER}/[0-9a-f]{{64}}/[0-9a-f]{{16}}(?:\.webp|\.avif|\.jpg)")
+_EXTENSIONS = "|".join(re.escape(extension) for _, _, extension in imaging.FORMATS.values())
+_VARIANT_PART = re.compile(rf"{FOLDER}/[0-9a-f]{{64}}/[0-9a-f]{{16}}(?:{_EXTENSIONS})")
 
 
 def made_here(object_key: str, location: str = "") -> bool:

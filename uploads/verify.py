@@ -13,61 +13,11 @@ from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
-from uploads import conf
+from uploads import conf, filetypes
 from uploads.errors import InvalidField, TooLarge, UnsupportedType, VerificationFailed
 
-PILLOW_FORMATS = {
-    "image/jpeg": "JPEG",
-    "image/png": "PNG",
-    "image/webp": "WEBP",
-    "image/gif": "GIF",
-    "image/avif": "AVIF",
-}
-TYPE_NAMES = {
-    "image/jpeg": "JPEG",
-    "image/png": "PNG",
-    "image/webp": "WebP",
-    "image/gif": "GIF",
-    "image/avif": "AVIF",
-}
-# Whole sentences per type: the article ("a JPEG", "an AVIF") is English grammar, and other
-# languages inflect differently. Only these types are ever allowed (check uploads.E007).
-_NOT_THE_TYPE = {
-    "image/jpeg": _("The file is not a JPEG image: its contents show it is %(found)s."),
-    "image/png": _("The file is not a PNG image: its contents show it is %(found)s."),
-    "image/webp": _("The file is not a WebP image: its contents show it is %(found)s."),
-    "image/gif": _("The file is not a GIF image: its contents show it is %(found)s."),
-    "image/avif": _("The file is not an AVIF image: its contents show it is %(found)s."),
-}
-_FOUND = {
-    "image/jpeg": pgettext_lazy("what a file's contents show it is", "a JPEG image"),
-    "image/png": pgettext_lazy("what a file's contents show it is", "a PNG image"),
-    "image/webp": pgettext_lazy("what a file's contents show it is", "a WebP image"),
-    "image/gif": pgettext_lazy("what a file's contents show it is", "a GIF image"),
-    "image/avif": pgettext_lazy("what a file's contents show it is", "an AVIF image"),
-    None: pgettext_lazy("what a file's contents show it is", "not an image we accept"),
-}
-_MARKUP_HIDDEN = {
-    "image/jpeg": _("The file is a JPEG image with web page markup (<%(tag)s>) hidden in it."),
-    "image/png": _("The file is a PNG image with web page markup (<%(tag)s>) hidden in it."),
-    "image/webp": _("The file is a WebP image with web page markup (<%(tag)s>) hidden in it."),
-    "image/gif": _("The file is a GIF image with web page markup (<%(tag)s>) hidden in it."),
-    "image/avif": _("The file is an AVIF image with web page markup (<%(tag)s>) hidden in it."),
-}
-_HEADER_DAMAGED = {
-    "image/jpeg": _("The file starts like a JPEG image but its header is damaged."),
-    "image/png": _("The file starts like a PNG image but its header is damaged."),
-    "image/webp": _("The file starts like a WebP image but its header is damaged."),
-    "image/gif": _("The file starts like a GIF image but its header is damaged."),
-    "image/avif": _("The file starts like an AVIF image but its header is damaged."),
-}
-_UNREADABLE = {
-    "image/jpeg": _("The file starts like a JPEG image but could not be read as one."),
-    "image/png": _("The file starts like a PNG image but could not be read as one."),
-    "image/webp": _("The file starts like a WebP image but could not be read as one."),
-    "image/gif": _("The file starts like a GIF image but could not be read as one."),
-    "image/avif": _("The file starts like an AVIF image but could not be read as one."),
-}
+# What a file's contents show it is, when that is none of the types the app takes.
+_NONE_WE_ACCEPT = pgettext_lazy("what a file's contents show it is", "not an image we accept")
 _SIZE_UNITS = ((2**30, _("%(size)s GB")), (2**20, _("%(size)s MB")), (2**10, _("%(size)s KB")))
 
 
@@ -114,8 +64,9 @@ def byte_count(size, *, grouped=False):
     }
 
 
-def type_name(content_type):
-    return TYPE_NAMES.get(content_type, content_type)
+def type_name(content_type: str) -> str:
+    """The type as people know it ("WebP"), from the table in ``filetypes``."""
+    return filetypes.name(content_type)
 
 
 def check_request(data, *, in_parts=False):
@@ -244,12 +195,14 @@ def check_object(declared, *, size, content_type, head, final=False, extra_heade
     if extra_headers:
         message = gettext("The file was stored with headers the upload did not allow (%(headers)s).")
         raise VerificationFailed(message % {"headers": ", ".join(extra_headers)})
+    said = filetypes.BY_MIME[expected]  # only the table's types are ever allowed (check uploads.E007)
     found = sniff_type(head)
     if found != expected:
-        raise VerificationFailed(_NOT_THE_TYPE[expected] % {"found": _FOUND.get(found, _FOUND[None])})
+        shown = filetypes.BY_MIME[found].found if found else _NONE_WE_ACCEPT
+        raise VerificationFailed(said.not_the_type % {"found": shown})
     if markup := _MARKUP.search(head):
         tag = markup.group(1).decode("ascii").lower()
-        raise VerificationFailed(_MARKUP_HIDDEN[expected] % {"tag": tag})
+        raise VerificationFailed(said.markup_hidden % {"tag": tag})
     whole = len(head) >= size
     width, height = _dimensions(head, declared, whole=whole, final=final or whole)
     return ImageInfo(content_type=declared.content_type, width=width, height=height)
@@ -263,7 +216,7 @@ def _dimensions(head, declared, *, whole, final):
         # Pillow's WebP and AVIF decoders want the whole file; their headers carry the size.
         size = _HEADER_READERS[content_type](head)
         if size is None:
-            raise VerificationFailed(str(_HEADER_DAMAGED[content_type]))
+            raise VerificationFailed(str(filetypes.BY_MIME[content_type].header_damaged))
         return _checked(size, declared)
     try:
         return _pillow_size(head, declared)
@@ -284,7 +237,7 @@ def _pillow_size(data, declared, *, decode=False):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[PILLOW_FORMATS[content_type]]) as image:
+            with Image.open(io.BytesIO(data), formats=[filetypes.BY_MIME[content_type].pillow]) as image:
                 width, height = image.size
                 # Check the header's size before decoding a single pixel.
                 _checked((width, height), declared)
@@ -294,7 +247,7 @@ def _pillow_size(data, declared, *, decode=False):
         message = gettext("The %(type)s image has too many pixels to be processed safely.")
         raise VerificationFailed(message % {"type": expected}) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise _Unreadable(str(_UNREADABLE[content_type])) from None
+        raise _Unreadable(str(filetypes.BY_MIME[content_type].unreadable)) from None
     return width, height
 
 

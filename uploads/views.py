@@ -1,16 +1,24 @@
-"""The JSON API. Each view: guards, one service call, one reply. Every error has one shape."""
+"""The JSON API. Each view: guards, one service call, one reply. Every error has one shape.
+
+Guards are ``api_view``'s (authentication, method, JSON type and size, CSRF) and the view's own
+parsing of its input into a validated value; the rate limits are handed to the service, which
+holds them while it records the upload. The one call is into ``uploads.services``, for uploads
+of either kind; the reply is built from its result alone (``upload_json`` signs the viewing URLs
+it shows, locally). Every ``UploadError`` becomes ``{"error": {...}}`` in ``error_response``.
+"""
 
 import datetime
 import functools
 import json
 import logging
 import math
+import uuid
+from collections.abc import Callable
 from http import HTTPStatus
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.http import HttpResponseNotFound, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext, ngettext
@@ -22,7 +30,6 @@ from uploads import conf, limits, multipart, publishing, services, verify
 from uploads.errors import (
     BodyTooLarge,
     CrossSite,
-    Forbidden,
     CsrfFailed,
     InvalidField,
     InvalidJSON,
@@ -33,7 +40,7 @@ from uploads.errors import (
     UnsupportedMediaType,
     UploadError,
 )
-from uploads.models import Upload
+from uploads.models import Decision, Upload
 
 logger = logging.getLogger("uploads")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -44,10 +51,11 @@ MAX_NESTING = 32
 # Credentials a browser sends by itself once the user gave them to it, to any site's forged
 # request too: they are never offered to the token authenticators.
 BROWSER_SCHEMES = ("basic", "digest", "negotiate", "ntlm")
+View = Callable[..., HttpResponse]
 _NUMBER_TOO_LARGE = _("The request body has a number too large to read; numbers must fit in 64 bits.")
 
 
-def error_response(error):
+def error_response(error: UploadError) -> JsonResponse:
     response = JsonResponse(error.as_dict(), status=error.status)
     if isinstance(error, MethodNotAllowed):
         response["Allow"] = ", ".join(error.allowed)
@@ -57,13 +65,13 @@ def error_response(error):
 
 
 class _CsrfCheck(CsrfViewMiddleware):
-    def _reject(self, request, reason):
+    def _reject(self, request: HttpRequest, reason: str):
         # Django's reasons are diagnostics it never translates itself; the sentence around them is.
         message = gettext("CSRF check failed (%(reason)s); reload the page and try again.")
         raise CsrfFailed(message % {"reason": reason.rstrip(".")})
 
 
-def _authenticated_by_token(request):
+def _authenticated_by_token(request: HttpRequest):
     """Let the configured ``TOKEN_AUTHENTICATION`` callables authenticate the request; whether one did.
 
     Only such a request is spared the CSRF check: another site cannot make a browser send a
@@ -83,12 +91,12 @@ def _authenticated_by_token(request):
     return False
 
 
-def _check_same_site(request):
+def _check_same_site(request: HttpRequest):
     if request.headers.get("Sec-Fetch-Site", "").strip().lower() == "cross-site":
         raise CrossSite()
 
 
-def _check_json_type(request):
+def _check_json_type(request: HttpRequest):
     """Unsafe calls send JSON: checked before the CSRF check, which would parse a form body."""
     if request.content_type != "application/json":
         raise UnsupportedMediaType()
@@ -98,7 +106,7 @@ def _check_json_type(request):
         raise UnsupportedMediaType(message % {"charset": repr(charset)})
 
 
-def _check_body_length(request):
+def _check_body_length(request: HttpRequest):
     """Refuse a large body unread, and a Content-Length that Django's own int() would fail on."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if not (declared.isascii() and declared.isdigit()):
@@ -119,13 +127,13 @@ def _check_body_length(request):
         raise BodyTooLarge(message % {"size": int(declared), "limit": MAX_BODY})
 
 
-def _check_csrf(request):
+def _check_csrf(request: HttpRequest):
     check = _CsrfCheck(lambda request: None)
     check.process_request(request)
     check.process_view(request, None, (), {})
 
 
-def api_view(*methods):
+def api_view(*methods: str) -> Callable[[View], View]:
     """Allow ``methods`` to logged-in users, take only JSON on unsafe ones and check their CSRF token
     unless a token authenticator vouched for the request, answer every error in JSON.
 
@@ -133,10 +141,10 @@ def api_view(*methods):
     the same check runs below.
     """
 
-    def decorate(view):
+    def decorate(view: View) -> View:
         @csrf_exempt
         @functools.wraps(view)
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             allowed = (*methods, "HEAD") if "GET" in methods else methods
             try:
                 by_token = _authenticated_by_token(request)
@@ -164,18 +172,23 @@ def api_view(*methods):
 
 
 @api_view("GET", "POST")
-def upload_list(request):
+def upload_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        data = _json_body(request)
-        return _create_in_parts(request, data) if multipart.goes_in_parts(data) else _create(request, data)
-    return _list(request)  # GET and HEAD (Django drops the body of a HEAD reply)
+        declared = _declared(_json_body(request))
+        within_limits = functools.partial(limits.holding, request, declared)
+        created = services.create_upload(request.user, declared, within_limits=within_limits)
+        return _created_reply(created)
+    # GET and HEAD (Django drops the body of a HEAD reply)
+    filters = _list_filters(request)
+    listed = services.page(request.user, request.GET.get("page", 1), **filters)
+    return _page_reply(request, listed, filters)
 
 
 @api_view("GET", "DELETE")
-def upload_detail(request, upload_id):
+def upload_detail(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
     if request.method == "DELETE":
         # An upload of either kind: one still sent in parts has its multipart upload aborted too.
-        if multipart.delete_upload(request.user, upload_id):
+        if services.delete_upload(request.user, upload_id):
             return JsonResponse({}, status=HTTPStatus.OK)
         # The row is deleted; the object is not yet. Say exactly what happens to it.
         return JsonResponse(
@@ -187,25 +200,23 @@ def upload_detail(request, upload_id):
             },
             status=HTTPStatus.ACCEPTED,
         )
-    return JsonResponse(_page_json([services.owned(request.user, upload_id)])[0])
+    return JsonResponse(_shown_json(services.detail(request.user, upload_id))[0])
 
 
 @api_view("POST")
-def upload_complete(request, upload_id):
+def upload_complete(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
     # An upload of either kind: one sent in parts is first assembled from the parts S3 holds.
-    return JsonResponse(upload_json(multipart.complete_upload(request.user, upload_id)))
-
+    return JsonResponse(upload_json(services.complete_upload(request.user, upload_id)))
 
 
 @require_safe
-def view(request, upload_id, variant=None):
+def view(request: HttpRequest, upload_id: uuid.UUID, variant: str | None = None) -> HttpResponse:
     """A link that stays good: to the upload, or its made variant ``variant``, through a fresh
     short-lived URL, for a viewer who may see it (``publishing.may_view``); 404 otherwise.
 
     Pages put the signed URL itself in ``<img src>``; a link a person may follow later (a zoom,
     a download) points here, so it never leads to S3's "Request has expired"."""
-    row = services.viewable(request.user, upload_id)
-    url = services.view_url(row, variant) if row is not None else None
+    url = services.view_link(request.user, upload_id, variant)
     if url is None:
         return HttpResponseNotFound(gettext("There is no such image, or you may not see it."))
     response = HttpResponseRedirect(url)
@@ -214,25 +225,31 @@ def view(request, upload_id, variant=None):
 
 
 @csrf_exempt
-def not_found(request, path=""):
+def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
     return error_response(NotFound(gettext("There is no API endpoint at this address.")))
 
 
-def _create(request, data):
-    declared = verify.check_request(data)
-    if not services.may_start(request.user, declared.profile):
-        message = gettext("Your account may not upload %(profile)s files.")
-        raise Forbidden(message % {"profile": declared.profile}, field="profile")
-    if existing := services.already_uploaded(request.user, declared):
+def _declared(data: object) -> verify.Declared:
+    """The create call's body as the declared file, or the field error. A file that goes in parts
+    needs no whole-file digest, and no more parts than S3 assembles."""
+    in_parts = isinstance(data, dict) and multipart.goes_in_parts(data.get("size"))
+    declared = verify.check_request(data, in_parts=in_parts)
+    if in_parts:
+        verify.check_part_count(declared, conf.get("MULTIPART_PART_SIZE"))
+    return declared
+
+
+def _created_reply(created: services.Created) -> JsonResponse:
+    row = created.row
+    if created.duplicate:
         # The same bytes are already verified for this user: no second copy, no upload needed.
-        return JsonResponse({**upload_json(existing), "duplicate": True, "upload": None})
-    with limits.holding(request, declared):
-        row, policy = services.create_upload(request.user, declared)
-    reply = {
-        "id": str(row.pk),
-        "status": row.status,
-        "key": row.key,
-        "upload": {"url": policy["url"], "fields": policy["fields"]},
+        return JsonResponse({**upload_json(row), "duplicate": True, "upload": None})
+    reply = {"id": str(row.pk), "status": row.status, "key": row.key}
+    if created.policy is None:  # in parts: the page asks for part URLs next
+        reply |= {"upload": None, "multipart": multipart_json(row)}
+    else:
+        reply |= {"upload": {"url": created.policy["url"], "fields": created.policy["fields"]}}
+    reply |= {
         "expires_at": row.expires_at.isoformat(),
         "max_size": conf.get("MAX_SIZE", row.profile),
         "duplicate": False,
@@ -240,29 +257,21 @@ def _create(request, data):
     return JsonResponse(reply, status=HTTPStatus.CREATED)
 
 
-def _list(request):
-    filters = _list_filters(request)
-    rows = services.listed(request.user, **filters).with_variants()
-    paginator = Paginator(rows, conf.get("PAGE_SIZE"))
-    try:
-        page = paginator.page(request.GET.get("page", 1))
-    except (EmptyPage, PageNotAnInteger):
-        message = gettext("There is no page %(page)s.")
-        raise InvalidField(message % {"page": repr(request.GET.get("page"))}, field="page") from None
-
-    def link(number):
+def _page_reply(request: HttpRequest, page: services.Page, filters: dict[str, str | None]) -> JsonResponse:
+    def link(number: int):
         # The filters asked for, then the page: the next page is of the same list.
-        query = urlencode({**{name: value for name, value in filters.items() if value is not None}, "page": number})
+        asked = {name: value for name, value in filters.items() if value is not None}
+        query = urlencode({**asked, "page": number})
         return request.build_absolute_uri(f"{request.path}?{query}")
 
     return JsonResponse(
         {
-            "count": paginator.count,
+            "count": page.count,
             "page": page.number,
-            "pages": paginator.num_pages,
-            "next": link(page.next_page_number()) if page.has_next() else None,
-            "previous": link(page.previous_page_number()) if page.has_previous() else None,
-            "results": _page_json(page.object_list),
+            "pages": page.pages,
+            "next": link(page.next_number) if page.next_number else None,
+            "previous": link(page.previous_number) if page.previous_number else None,
+            "results": _shown_json(page),
         }
     )
 
@@ -272,26 +281,28 @@ def _list(request):
 LISTED_STATUSES = [status for status in Upload.Status.values if status != Upload.Status.DELETED]
 
 
-def _list_filters(request):
+def _list_filters(request: HttpRequest) -> dict[str, str | None]:
     """The list's ``?status=`` and ``?profile=`` (None when not asked); an unknown value is refused."""
     status, profile = request.GET.get("status"), request.GET.get("profile")
     if status is not None and status not in LISTED_STATUSES:
         message = gettext("There is no upload status %(status)s; use one of: %(known)s.")
-        raise InvalidField(message % {"status": repr(status), "known": ", ".join(LISTED_STATUSES)}, field="status")
+        raise InvalidField(
+            message % {"status": repr(status), "known": ", ".join(LISTED_STATUSES)}, field="status"
+        )
     if profile is not None and profile not in conf.profiles():
         # The create call's own words for an unknown profile.
         message = gettext("There is no upload profile %(profile)s; use one of: %(known)s.")
-        raise InvalidField(message % {"profile": repr(profile), "known": ", ".join(conf.profiles())}, field="profile")
+        raise InvalidField(
+            message % {"profile": repr(profile), "known": ", ".join(conf.profiles())}, field="profile"
+        )
     return {"status": status, "profile": profile}
 
 
-def _page_json(rows):
-    rows = services.ready(list(rows))
-    decisions = services.latest_decisions(rows, rejected_only=True)
-    return [upload_json(row, decisions.get(row.pk)) for row in rows]
+def _shown_json(shown: services.Shown) -> list[dict[str, object]]:
+    return [upload_json(row, shown.rejections.get(row.pk)) for row in shown.rows]
 
 
-def _json_body(request):
+def _json_body(request: HttpRequest):
     """The body as JSON; its size and type were checked with the headers."""
     try:
         text = request.body.decode("utf-8")
@@ -309,7 +320,7 @@ def _json_body(request):
         raise InvalidJSON() from None
 
 
-def _nesting(text):
+def _nesting(text: str):
     """The deepest nesting of arrays and objects in ``text``, brackets inside strings not counted."""
     depth = deepest = 0
     in_string = escaped = False
@@ -331,31 +342,31 @@ def _nesting(text):
     return deepest
 
 
-def _json_int(text):
+def _json_int(text: str):
     # int() refuses over 4300 digits; no field takes a number beyond 64 bits anyway.
     if len(text) > 20 or not -(2**63) <= int(text) < 2**63:
         raise InvalidJSON(_NUMBER_TOO_LARGE)
     return int(text)
 
 
-def _json_float(text):
+def _json_float(text: str):
     value = float(text)
     if not math.isfinite(value):  # 1e999
         raise InvalidJSON(_NUMBER_TOO_LARGE)
     return value
 
 
-def _json_constant(name):
+def _json_constant(name: str):
     message = gettext("The request body is not valid JSON: %(name)s is not a JSON number.")
     raise InvalidJSON(message % {"name": name})
 
 
-def _iso(moment):
+def _iso(moment: datetime.datetime | None):
     """ISO 8601 in UTC (``…+00:00``), or None."""
     return moment.astimezone(datetime.UTC).isoformat() if moment else None
 
 
-def multipart_json(row):
+def multipart_json(row: Upload) -> dict[str, int] | None:
     """``{"part_size", "part_count"}`` of an upload sent in parts (S3 multipart), None for one sent
     in one POST: what the create call of an upload in parts answered, and what the page reads to
     resume one after a reload."""
@@ -364,7 +375,7 @@ def multipart_json(row):
     return {"part_size": row.part_size, "part_count": verify.part_count(row.size, row.part_size)}
 
 
-def upload_json(row, decision=None):
+def upload_json(row: Upload, decision: Decision | None = None) -> dict[str, object]:
     """An upload as the API shows it to its owner; ``decision`` its latest review decision, if any."""
     return {
         "id": str(row.pk),
@@ -399,12 +410,12 @@ def upload_json(row, decision=None):
 
 
 @api_view("GET", "POST")
-def upload_parts(request, upload_id):
+def upload_parts(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
     """GET: the parts S3 holds and the numbers still to send. POST ``{"parts": [{"number", "sha256"}]}``:
     a PUT URL for each, with the header it must carry."""
     if request.method == "POST":
         wanted = verify.check_parts(_json_body(request))
-        row, signed = multipart.sign_parts(request.user, upload_id, wanted)
+        row, signed = services.sign_parts(request.user, upload_id, wanted)
         return JsonResponse(
             {
                 "id": str(row.pk),
@@ -420,7 +431,7 @@ def upload_parts(request, upload_id):
                 ],
             }
         )
-    row, held, missing = multipart.stored_parts(request.user, upload_id)
+    row, held, missing = services.stored_parts(request.user, upload_id)
     return JsonResponse(
         {
             "id": str(row.pk),
@@ -434,8 +445,8 @@ def upload_parts(request, upload_id):
 
 
 @api_view("POST")
-def upload_renew(request, upload_id):
-    row, policy = multipart.renew_policy(request.user, upload_id)
+def upload_renew(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
+    row, policy = services.renew_policy(request.user, upload_id)
     return JsonResponse(
         {
             "id": str(row.pk),
@@ -446,26 +457,3 @@ def upload_renew(request, upload_id):
             "max_size": conf.get("MAX_SIZE", row.profile),
         }
     )
-
-
-def _create_in_parts(request, data):
-    declared = verify.check_request(data, in_parts=True)
-    verify.check_part_count(declared, conf.get("MULTIPART_PART_SIZE"))
-    if not services.may_start(request.user, declared.profile):
-        message = gettext("Your account may not upload %(profile)s files.")
-        raise Forbidden(message % {"profile": declared.profile}, field="profile")
-    if existing := services.already_uploaded(request.user, declared):
-        return JsonResponse({**upload_json(existing), "duplicate": True, "upload": None})
-    with limits.holding(request, declared):
-        row = multipart.create_upload(request.user, declared)
-    reply = {
-        "id": str(row.pk),
-        "status": row.status,
-        "key": row.key,
-        "upload": None,
-        "multipart": multipart_json(row),
-        "expires_at": row.expires_at.isoformat(),
-        "max_size": conf.get("MAX_SIZE", row.profile),
-        "duplicate": False,
-    }
-    return JsonResponse(reply, status=HTTPStatus.CREATED)

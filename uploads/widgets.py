@@ -9,7 +9,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from uploads import conf, publishing, services, variants, verify
+from uploads import conf, filetypes, publishing, services, variants, verify
 from uploads.middleware import peek_user
 from uploads.models import Upload
 from uploads.selection import Selection, ids_of
@@ -52,7 +52,9 @@ def uploader_context(profile, capture=None):
         "capture": capture,
         "max_size": conf.get("MAX_SIZE", profile),
         "allowed_types": allowed,
-        "type_names": ", ".join(verify.type_name(t) for t in allowed),
+        # What the script needs of each allowed type (data-types): its name and extensions.
+        "types": filetypes.for_page(allowed),
+        "type_names": ", ".join(filetypes.name(t) for t in allowed),
         "limit": verify.human_size(conf.get("MAX_SIZE", profile)),
         "parallel": conf.get("PARALLEL"),
         "min_width": conf.get("MIN_WIDTH", profile),

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, test } from "node:test"
 
 import { mount, mounted, readConfig } from "../../uploads/static/uploads/uploader/controller.js"
 import { installDom } from "./fake-dom.mjs"
-import { MB, tick } from "./support.mjs"
+import { MB, dataTypes, declaredTypes, tick, typesAttribute } from "./support.mjs"
 
 const URLS =
   'data-create-url="/api/uploads/" data-detail-url="/api/uploads/{id}/" data-complete-url="/api/uploads/{id}/complete/"'
@@ -17,7 +17,7 @@ describe("readConfig", () => {
       element({
         ...urls,
         maxSize: "10485760",
-        accept: "image/jpeg, image/PNG",
+        types: dataTypes("image/jpeg", "image/png"),
         parallel: "3",
         profile: "product_image",
       }),
@@ -29,6 +29,7 @@ describe("readConfig", () => {
       multiple: false,
       valueInput: null,
       maxSize: 10 * MB,
+      types: declaredTypes("image/jpeg", "image/png"),
       accept: ["image/jpeg", "image/png"],
       resize: null,
       partsUrl: "",
@@ -200,7 +201,7 @@ describe("a mounted uploader", () => {
   })
 
   test("a file the server would refuse fails at once, without a request", () => {
-    const root = page('data-max-size="5" data-accept="image/jpeg"')
+    const root = page(`data-max-size="5" ${typesAttribute("image/jpeg")}`)
     const file = jpeg("big.jpg", 6)
 
     mount(root).addFiles([file])
@@ -214,7 +215,7 @@ describe("a mounted uploader", () => {
   })
 
   test("a file without a type is judged by its first bytes, still before any request", async () => {
-    const root = page('data-accept="image/jpeg"')
+    const root = page(typesAttribute("image/jpeg"))
     const file = new File(["just text"], "notes")
 
     mount(root).addFiles([file])

@@ -345,8 +345,11 @@ export function installDom() {
 const VOID = new Set(["input", "img", "br"])
 const TOKEN = /<\/([a-z]+)\s*>|<([a-z]+)((?:\s+[\w-]+(?:="[^"]*")?)*)\s*\/?>|([^<]+)/gy
 const ATTRIBUTE = /([\w-]+)(?:="([^"]*)")?/g
+// The character references Django's escaping writes into an attribute, read back as a browser does.
+const ENTITIES = { "&quot;": '"', "&#x27;": "'", "&#39;": "'", "&lt;": "<", "&gt;": ">", "&amp;": "&" }
+const unescape = (value) => value.replace(/&(?:quot|#x27|#39|lt|gt|amp);/g, (entity) => ENTITIES[entity])
 
-/** The first element of `markup`: tags, double-quoted attributes and text, nothing else. */
+/** The first element of `markup`: tags, double-quoted attributes (escaped as Django does) and text, nothing else. */
 function parseHtml(document, markup) {
   const root = document.createElement("template")
   const open = [root]
@@ -360,7 +363,7 @@ function parseHtml(document, markup) {
     if (closing) open.pop()
     else if (tag) {
       const element = document.createElement(tag)
-      for (const [, name, value = ""] of attributes.matchAll(ATTRIBUTE)) element.setAttribute(name, value)
+      for (const [, name, value = ""] of attributes.matchAll(ATTRIBUTE)) element.setAttribute(name, unescape(value))
       open.at(-1).append(element)
       if (!VOID.has(tag)) open.push(element)
     } else if (words.trim()) open.at(-1).append(words.trim())

@@ -6,32 +6,43 @@ import {
   checkFile,
   isAcceptedType,
   isGenericType,
-  parseAccept,
+  parseTypes,
   prepareFile,
   sniffType,
   typeNames,
   withSniffedType,
 } from "../../uploads/static/uploads/uploader/files.js"
 import { image } from "./images.mjs"
-import { MB, installCatalogue } from "./support.mjs"
+import { MB, dataTypes, declaredTypes, installCatalogue } from "./support.mjs"
 
-describe("checks before any request", () => {
-  const accept = ["image/jpeg", "image/png", "image/webp"]
-  const file = (name, size, type) => ({ name, size, type })
+const EVERY_TYPE = ["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"]
 
-  test("the accepted types are read from data-accept, lower-cased, without blanks or repeats", () => {
-    assert.deepEqual(parseAccept("image/jpeg,image/png, image/webp"), accept)
-    assert.deepEqual(parseAccept(" image/JPEG ,, image/jpeg"), ["image/jpeg"])
-    assert.deepEqual(parseAccept(""), [])
-    assert.deepEqual(parseAccept(undefined), [])
+describe("the types an element declares (data-types)", () => {
+  test("are read in the page's order, with their names and extensions", () => {
+    const types = parseTypes(dataTypes("image/webp", "image/jpeg"))
+
+    assert.deepEqual(Object.keys(types), ["image/webp", "image/jpeg"])
+    assert.deepEqual(types["image/jpeg"], { name: "JPEG", extensions: [".jpg", ".jpeg", ".jpe", ".jfif"] })
+    assert.deepEqual(types["image/webp"], { name: "WebP", extensions: [".webp"] })
   })
 
-  test("types are listed by the names people know, and an unknown one as its MIME type", () => {
-    assert.equal(
-      typeNames(["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"]),
-      "JPEG, PNG, WebP, GIF, AVIF",
-    )
-    assert.equal(typeNames(["image/jpeg", "image/heic"]), "JPEG, image/heic")
+  test("a type the server has no row for keeps its MIME type as its name and has no extension", () => {
+    assert.deepEqual(parseTypes(dataTypes("image/heic")), { "image/heic": { name: "image/heic", extensions: [] } })
+  })
+
+  test("none, or a value that is no such object, declares nothing", () => {
+    for (const value of [undefined, "", "not json", "[]", "null", '"image/jpeg"']) assert.deepEqual(parseTypes(value), {})
+  })
+})
+
+describe("checks before any request", () => {
+  const types = declaredTypes("image/jpeg", "image/png", "image/webp")
+  const accept = Object.keys(types)
+  const file = (name, size, type) => ({ name, size, type })
+
+  test("types are listed by the names the element gives them, and an unknown one as its MIME type", () => {
+    assert.equal(typeNames(EVERY_TYPE, declaredTypes(...EVERY_TYPE)), "JPEG, PNG, WebP, GIF, AVIF")
+    assert.equal(typeNames(["image/jpeg", "image/heic"], types), "JPEG, image/heic")
   })
 
   test("a type is accepted when it is in the list, whatever its case; an empty list accepts any", () => {
@@ -61,7 +72,7 @@ describe("checks before any request", () => {
   })
 
   test("a file of a type not accepted is refused with the accepted ones", () => {
-    assert.deepEqual(checkFile(file("scan.tiff", 2 * MB, "image/tiff"), { maxSize: 10 * MB, accept }), {
+    assert.deepEqual(checkFile(file("scan.tiff", 2 * MB, "image/tiff"), { maxSize: 10 * MB, accept, types }), {
       code: "unsupported_type",
       message: "scan.tiff is not one of the accepted types: JPEG, PNG, WebP.",
     })
@@ -93,7 +104,7 @@ describe("checks before any request", () => {
         "huge.jpg ist 12 MB groß; erlaubt sind 10 MB.",
       )
       assert.equal(
-        checkFile(file("a.gif", 1, "image/gif"), { accept: ["image/jpeg"] }).message,
+        checkFile(file("a.gif", 1, "image/gif"), { accept: ["image/jpeg"], types: declaredTypes("image/jpeg") }).message,
         "a.gif hat keinen der erlaubten Typen: JPEG.",
       )
     } finally {
@@ -103,27 +114,37 @@ describe("checks before any request", () => {
 })
 
 describe("the type a file's first bytes announce", () => {
+  const sniff = (bytes) => sniffType(bytes, EVERY_TYPE)
+
   test("is read for the five types the server verifies, by the server's rules", () => {
-    assert.equal(sniffType(image.jpeg), "image/jpeg")
-    assert.equal(sniffType(image.png), "image/png")
-    assert.equal(sniffType(image.gif87), "image/gif")
-    assert.equal(sniffType(image.gif89), "image/gif")
-    assert.equal(sniffType(image.webp), "image/webp")
-    assert.equal(sniffType(image.avif), "image/avif")
+    assert.equal(sniff(image.jpeg), "image/jpeg")
+    assert.equal(sniff(image.png), "image/png")
+    assert.equal(sniff(image.gif87), "image/gif")
+    assert.equal(sniff(image.gif89), "image/gif")
+    assert.equal(sniff(image.webp), "image/webp")
+    assert.equal(sniff(image.avif), "image/avif")
+  })
+
+  test("is only ever one of the types the element declares", () => {
+    assert.equal(sniffType(image.png, ["image/jpeg", "image/png"]), "image/png")
+    assert.equal(sniffType(image.png, ["image/jpeg"]), null)
+    assert.equal(sniffType(image.jpeg, []), null)
+    // A declared type whose bytes the page cannot tell is for the server to judge.
+    assert.equal(sniffType(image.jpeg, ["image/heic"]), null)
   })
 
   test("AVIF is told by its ftyp box's brands, the major one or a compatible one", () => {
-    assert.equal(sniffType(image.ftyp("mif1", ["mif1", "miaf", "avif"])), "image/avif")
-    assert.equal(sniffType(image.ftyp("avis", ["msf1"])), "image/avif")
-    assert.equal(sniffType(image.ftyp("heic", ["mif1", "heic"])), null)
+    assert.equal(sniff(image.ftyp("mif1", ["mif1", "miaf", "avif"])), "image/avif")
+    assert.equal(sniff(image.ftyp("avis", ["msf1"])), "image/avif")
+    assert.equal(sniff(image.ftyp("heic", ["mif1", "heic"])), null)
     // A brand after the box's end belongs to the next box.
-    assert.equal(sniffType(image.ftyp("mif1", ["miaf"], "avif")), null)
+    assert.equal(sniff(image.ftyp("mif1", ["miaf"], "avif")), null)
   })
 
   test("anything else, and too few bytes, announce nothing", () => {
-    assert.equal(sniffType(new TextEncoder().encode("<svg xmlns='http://www.w3.org/2000/svg'/>")), null)
-    assert.equal(sniffType(new Uint8Array([0xff, 0xd8])), null)
-    assert.equal(sniffType(new Uint8Array(0)), null)
+    assert.equal(sniff(new TextEncoder().encode("<svg xmlns='http://www.w3.org/2000/svg'/>")), null)
+    assert.equal(sniff(new Uint8Array([0xff, 0xd8])), null)
+    assert.equal(sniff(new Uint8Array(0)), null)
   })
 
   test("only an empty or generic type is no type at all", () => {
@@ -134,23 +155,26 @@ describe("the type a file's first bytes announce", () => {
   test("a JPEG named IMG_0042 is that JPEG, declared as one, with its name", async () => {
     const picked = new File([image.jpeg], "IMG_0042", { type: "", lastModified: 7 })
 
-    const known = await withSniffedType(picked)
+    const known = await withSniffedType(picked, ["image/png", "image/jpeg"])
 
     assert.deepEqual([known.name, known.type, known.size, known.lastModified], ["IMG_0042", "image/jpeg", picked.size, 7])
     assert.deepEqual(new Uint8Array(await known.arrayBuffer()), image.jpeg)
   })
 
-  test("a file with a type, or whose bytes are no image, is left as it is", async () => {
+  test("a file with a type, whose bytes are no image, or an image the element does not take, is left as it is", async () => {
     const typed = new File([image.png], "IMG_0042.jpg", { type: "image/jpeg" })
     const text = new File(["just text"], "notes", { type: "" })
-    assert.equal(await withSniffedType(typed), typed)
-    assert.equal(await withSniffedType(text), text)
+    const gif = new File([image.gif89], "IMG_0043", { type: "" })
+    assert.equal(await withSniffedType(typed, EVERY_TYPE), typed)
+    assert.equal(await withSniffedType(text, EVERY_TYPE), text)
+    assert.equal(await withSniffedType(gif, ["image/jpeg", "image/png"]), gif)
   })
 })
 
 describe("the file that is sent", () => {
   const file = (name, size, type) => ({ name, size, type })
-  const limits = { maxSize: 2 * MB, accept: ["image/jpeg", "image/png", "image/webp"] }
+  const types = declaredTypes("image/jpeg", "image/png", "image/webp")
+  const limits = { maxSize: 2 * MB, accept: Object.keys(types), types }
   const photo = new File([new Uint8Array(7 * MB)], "IMG_1234.HEIC", { type: "image/heic" })
   const resize = { maxWidth: 1024, maxHeight: 1024, type: "image/jpeg", quality: 0.85 }
 

@@ -9,23 +9,31 @@ import {
   wireChooser,
 } from "../../uploads/static/uploads/uploader/picking.js"
 import { installDom } from "./fake-dom.mjs"
+import { declaredTypes } from "./support.mjs"
 
 const png = (name = "image.png") => new File(["png bytes"], name, { type: "image/png" })
+const types = declaredTypes("image/jpeg", "image/png", "image/webp", "image/gif", "image/avif")
 
 describe("pastedName", () => {
-  test("an image copied as a picture is named by its number and its type", () => {
-    assert.equal(pastedName({ name: "image.png", type: "image/png" }, 1), "pasted-image-1.png")
-    assert.equal(pastedName({ name: "image.jpeg", type: "image/jpeg" }, 2), "pasted-image-2.jpg")
-    assert.equal(pastedName({ name: "Pasted Graphic 3.tiff", type: "image/webp" }, 3), "pasted-image-3.webp")
-    assert.equal(pastedName({ name: "", type: "image/gif" }, 4), "pasted-image-4.gif")
+  test("an image copied as a picture is named by its number and its type's extension on the page", () => {
+    assert.equal(pastedName({ name: "image.png", type: "image/png" }, 1, types), "pasted-image-1.png")
+    assert.equal(pastedName({ name: "image.jpeg", type: "image/jpeg" }, 2, types), "pasted-image-2.jpg")
+    assert.equal(pastedName({ name: "Pasted Graphic 3.tiff", type: "image/webp" }, 3, types), "pasted-image-3.webp")
+    assert.equal(pastedName({ name: "", type: "image/gif" }, 4, types), "pasted-image-4.gif")
   })
 
   test("a file copied in a file manager keeps its own name", () => {
-    assert.equal(pastedName({ name: "red-shoe.jpg", type: "image/jpeg" }, 1), "red-shoe.jpg")
+    assert.equal(pastedName({ name: "red-shoe.jpg", type: "image/jpeg" }, 1, types), "red-shoe.jpg")
   })
 
-  test("a file of a type with no known extension keeps its name", () => {
-    assert.equal(pastedName({ name: "image.bmp", type: "image/bmp" }, 1), "image.bmp")
+  test("an image of a type the element does not take is numbered without an extension", () => {
+    assert.equal(pastedName({ name: "image.bmp", type: "image/bmp" }, 1, types), "pasted-image-1")
+    assert.equal(pastedName({ name: "image.png", type: "image/png" }, 2, declaredTypes("image/jpeg")), "pasted-image-2")
+  })
+
+  test("anything but an image keeps its name", () => {
+    assert.equal(pastedName({ name: "image", type: "" }, 1, types), "image")
+    assert.equal(pastedName({ name: "image.txt", type: "text/plain" }, 1, types), "image.txt")
   })
 })
 
@@ -53,8 +61,8 @@ describe("clipboardFiles", () => {
 describe("namePasted", () => {
   test("numbers the unnamed ones on from the page's last paste, and keeps the rest as they are", () => {
     const named = png("shoe.png")
-    const [first, kept, second] = namePasted([png(), named, png()])
-    const [third] = namePasted([png()])
+    const [first, kept, second] = namePasted([png(), named, png()], types)
+    const [third] = namePasted([png()], types)
 
     const number = (file) => Number(/^pasted-image-(\d+)\.png$/.exec(file.name)[1])
     assert.equal(kept, named)
@@ -91,6 +99,7 @@ describe("pasting", () => {
       root,
       on: (target, type, handler) => target.addEventListener(type, handler, { signal: listening.signal }),
       addFiles: (files) => added.push(...files.map((file) => file.name)),
+      types,
     })
     return { root, added }
   }

@@ -12,10 +12,11 @@ import {
   resizeImage,
   resizedName,
 } from "../../uploads/static/uploads/uploader/resize.js"
-import { MB } from "./support.mjs"
+import { MB, declaredTypes } from "./support.mjs"
 
 const AVATAR = { maxWidth: 1024, maxHeight: 1024, type: "image/jpeg", quality: 0.85 }
-const LIMITS = { maxSize: 2 * MB, accept: ["image/jpeg", "image/png", "image/webp"] }
+const TYPES = declaredTypes("image/jpeg", "image/png", "image/webp")
+const LIMITS = { maxSize: 2 * MB, accept: Object.keys(TYPES), types: TYPES }
 
 describe("the target size", () => {
   test("a photo is fitted inside the box, keeping its shape", () => {
@@ -80,22 +81,29 @@ describe("when resizing applies", () => {
 })
 
 describe("the resized file's name", () => {
-  test("takes the new type's extension in place of a picture's", () => {
-    assert.equal(resizedName("IMG_0042.HEIC", "image/jpeg"), "IMG_0042.jpg")
-    assert.equal(resizedName("scan.png", "image/jpeg"), "scan.jpg")
-    assert.equal(resizedName("logo.gif", "image/webp"), "logo.webp")
-    assert.equal(resizedName("photo.final.jpg", "image/png"), "photo.final.png")
+  test("takes the new type's extension, as the page declares it, in place of a picture's", () => {
+    assert.equal(resizedName("IMG_0042.HEIC", "image/jpeg", TYPES), "IMG_0042.jpg")
+    assert.equal(resizedName("scan.png", "image/jpeg", TYPES), "scan.jpg")
+    assert.equal(resizedName("logo.gif", "image/webp", TYPES), "logo.webp")
+    assert.equal(resizedName("photo.final.jpg", "image/png", TYPES), "photo.final.png")
+    // A picture's ending the page does not declare is still a picture's.
+    assert.equal(resizedName("scan.png", "image/jpeg", declaredTypes("image/jpeg")), "scan.jpg")
   })
 
   test("keeps an extension that already fits, whatever its spelling", () => {
-    assert.equal(resizedName("shoe.jpeg", "image/jpeg"), "shoe.jpeg")
-    assert.equal(resizedName("SHOE.JPG", "image/jpeg"), "SHOE.JPG")
-    assert.equal(resizedName("shoe.webp", "image/webp"), "shoe.webp")
+    assert.equal(resizedName("shoe.jpeg", "image/jpeg", TYPES), "shoe.jpeg")
+    assert.equal(resizedName("SHOE.JPG", "image/jpeg", TYPES), "SHOE.JPG")
+    assert.equal(resizedName("shoe.jfif", "image/jpeg", TYPES), "shoe.jfif")
+    assert.equal(resizedName("shoe.webp", "image/webp", TYPES), "shoe.webp")
   })
 
   test("gets one where it had none, or an ending that is no picture's", () => {
-    assert.equal(resizedName("IMG_0042", "image/jpeg"), "IMG_0042.jpg")
-    assert.equal(resizedName("Screenshot 2024-05-01 at 10.45.33", "image/png"), "Screenshot 2024-05-01 at 10.45.33.png")
+    assert.equal(resizedName("IMG_0042", "image/jpeg", TYPES), "IMG_0042.jpg")
+    assert.equal(resizedName("Screenshot 2024-05-01 at 10.45.33", "image/png", TYPES), "Screenshot 2024-05-01 at 10.45.33.png")
+  })
+
+  test("is left as it is for a type the page does not declare", () => {
+    assert.equal(resizedName("IMG_0042.HEIC", "image/webp", declaredTypes("image/jpeg")), "IMG_0042.HEIC")
   })
 })
 

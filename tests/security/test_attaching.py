@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from project.catalog.models import Product, SellerProfile, Variant
 from tests.conftest import ApiClient
-from uploads import fields, keys, variants
+from uploads import attachments, keys, variants
 from uploads.models import Upload
 from uploads.models import Variant as ImageVariant
 
@@ -910,12 +910,12 @@ class TestCsrf:
 
 
 def both_checked_then_go(monkeypatch, upload, parties=2):
-    """The first time each of ``parties`` threads asks ``fields.attached`` about ``upload``, hold it
+    """The first time each of ``parties`` threads asks ``attachments.attached`` about ``upload``, hold it
     until all have asked: every one sees the upload free, as requests arriving together would."""
     # A party that never arrives is waiting for the other's lock, which is the point: go on alone.
     barrier = threading.Barrier(parties, timeout=3)
     waited = set()
-    original = fields.attached
+    original = attachments.attached
 
     def attached_then_wait(upload_ids):
         upload_ids = list(upload_ids)
@@ -926,7 +926,7 @@ def both_checked_then_go(monkeypatch, upload, parties=2):
                 barrier.wait()
         return found
 
-    monkeypatch.setattr(fields, "attached", attached_then_wait)
+    monkeypatch.setattr(attachments, "attached", attached_then_wait)
 
 
 def run_together(*calls):

@@ -3,6 +3,7 @@ import uuid
 from django import template
 from django.core.exceptions import ImproperlyConfigured
 from django.middleware.csrf import get_token
+from django.template import Context
 
 from uploads import conf, publishing, services, variants, verify
 from uploads.models import Upload
@@ -12,12 +13,15 @@ register = template.Library()
 
 
 @register.inclusion_tag("uploads/uploader.html", takes_context=True)
-def uploader(context, profile=conf.DEFAULT_PROFILE, capture=None):
+def uploader(
+    context: Context, profile: str = conf.DEFAULT_PROFILE, capture: str | None = None
+) -> dict[str, object]:
     """Render the upload widget for one upload profile: every URL and limit goes into data- attributes.
     ``capture="user"`` or ``"environment"`` has phones open that camera (the file input's capture)."""
     if profile not in conf.profiles():
         raise template.TemplateSyntaxError(
-            f"{{% uploader %}}: there is no upload profile {profile!r}; the profiles are {', '.join(conf.profiles())}."
+            f"{{% uploader %}}: there is no upload profile {profile!r}; "
+            f"the profiles are {', '.join(conf.profiles())}."
         )
     try:
         check_capture(capture, "{% uploader %}")
@@ -38,7 +42,7 @@ def uploader(context, profile=conf.DEFAULT_PROFILE, capture=None):
 
 
 @register.simple_tag(takes_context=True)
-def upload_url(context, upload, variant=None):
+def upload_url(context: Context, upload: Upload | None | str, variant: str | None = None) -> str:
     """A short-lived viewing URL: ``{% upload_url image %}`` for the original, ``{% upload_url
     image "card" %}`` for its variant ``card``. Empty when nothing may be shown: not verified, the
     variant not made yet, or not for this viewer (``publishing.may_view``: a rejected image only
@@ -54,7 +58,7 @@ def upload_url(context, upload, variant=None):
 
 
 @register.simple_tag(takes_context=True)
-def upload_thumbnail(context, upload):
+def upload_thumbnail(context: Context, upload: Upload | None | str) -> str:
     """The URL of the upload's thumbnail (its profile's smallest variant), as ``{% upload_url %}``
     decides who sees it; empty until that variant is made, and never the original: show a
     placeholder for an empty one."""
@@ -66,11 +70,11 @@ def upload_thumbnail(context, upload):
     return services.thumbnail_url(upload) or ""
 
 
-def _viewer(context):
+def _viewer(context: Context):
     return getattr(context.get("request"), "user", None)
 
 
-def _check_upload(tag, upload):
+def _check_upload(tag: str, upload: object):
     if not isinstance(upload, Upload):
         raise template.TemplateSyntaxError(
             f"{{% {tag} %}} takes an Upload (an UploadField's value, or one of an UploadsField's), "
@@ -78,7 +82,7 @@ def _check_upload(tag, upload):
         )
 
 
-def _check_variant(tag, upload, variant):
+def _check_variant(tag: str, upload: Upload, variant: str):
     names = list(variants.specs(upload.profile))
     if variant in names:
         return
@@ -89,6 +93,6 @@ def _check_variant(tag, upload, variant):
 
 
 @register.filter
-def upload_size(size):
+def upload_size(size: int | str | None) -> str:
     """``12.4 MB``: sizes as the uploader and the API's error messages print them."""
     return verify.human_size(int(size or 0))

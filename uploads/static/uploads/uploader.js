@@ -10,7 +10,7 @@
 //                                    the same instance. Throws if a required data- attribute is missing.
 //     instance.element               the [data-uploader] element
 //     instance.addFiles(files)       upload a FileList or array of File, as if picked; a file over
-//                                    data-max-size or of a type not in data-accept fails at once
+//                                    data-max-size or of a type not in data-types fails at once
 //     instance.destroy()             cancel uploads in flight and drop every listener
 //     instance.ids                   the field's value, in order ([] outside field mode)
 //     instance.busy                  how many files are still on their way (neither done nor failed)
@@ -112,7 +112,7 @@ export {
   serializeIds,
   waitMessage,
 } from "./uploader/field.js"
-export { checkFile, isAcceptedType, parseAccept, typeNames } from "./uploader/files.js"
+export { checkFile, isAcceptedType, parseTypes, typeNames } from "./uploader/files.js"
 export { isFormsetTemplate, renamePrefixed } from "./uploader/formset.js"
 export { sha256Base64, toBase64 } from "./uploader/hashing.js"
 export { formatSize, gettext, interpolate, ngettext } from "./uploader/i18n.js"

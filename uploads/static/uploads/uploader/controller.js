@@ -7,7 +7,7 @@ import { createApi, csrfTokenFor } from "./api.js"
 import { mountBatch } from "./batch.js"
 import { UploadFailure, describeFailure } from "./failure.js"
 import { mountField } from "./field.js"
-import { checkFile, parseAccept, prepareFile } from "./files.js"
+import { checkFile, parseTypes, prepareFile } from "./files.js"
 import { renamePrefixed } from "./formset.js"
 import { gettext, interpolate } from "./i18n.js"
 import { watchPaste, wireChooser } from "./picking.js"
@@ -19,7 +19,7 @@ import { transferFile, transferStatusText, withRetries } from "./transfer.js"
 
 /** The settings of an uploader element, from its data- attributes; throws when a required one is missing. */
 export function readConfig(root) {
-  const { createUrl, detailUrl, completeUrl, maxSize, maxCount, parallel, accept, firstBadge, profile = "default" } =
+  const { createUrl, detailUrl, completeUrl, maxSize, maxCount, parallel, firstBadge, profile = "default" } =
     root.dataset
   if (!createUrl || !detailUrl || !completeUrl) {
     throw new Error("[data-uploader] needs data-create-url, data-detail-url and data-complete-url.")
@@ -28,6 +28,8 @@ export function readConfig(root) {
   const valueInput = field ? root.querySelector("[data-uploader-value]") : null
   if (field && !valueInput) throw new Error("[data-uploader][data-field] needs an input[data-uploader-value].")
   const multiple = field && "multiple" in root.dataset
+  // The types the element accepts, each with its name and extensions (none: the server judges alone).
+  const types = parseTypes(root.dataset.types)
   return {
     createUrl,
     detailUrl,
@@ -37,7 +39,8 @@ export function readConfig(root) {
     multiple,
     valueInput,
     maxSize: Number(maxSize) || 0,
-    accept: parseAccept(accept),
+    types,
+    accept: Object.keys(types),
     // The profile's CLIENT_RESIZE, where this browser can resize; null sends files as picked.
     resize: clientResize(root.dataset.clientResize),
     // An upload's parts and policy renewal ("" : api.js derives them from the detail URL), and the
@@ -243,7 +246,7 @@ export function mount(root) {
     hasRoom: () => field?.hasRoom() ?? true,
   })
   // Pasted images and the form widget's Choose control add files too (picking.js).
-  watchPaste({ root, on, addFiles })
+  watchPaste({ root, on, addFiles, types: config.types })
   wireChooser({ root, input, on })
 
   function addFiles(fileList) {

@@ -1,33 +1,39 @@
 // What the browser can tell about a file before any request: its size against data-max-size and
-// its type against data-accept, the type read from its first bytes when its name tells none (as
-// the server judges it); and, with a resize target, the file made into one the profile accepts.
-// The server stays the authority; this only spares a request bound to fail.
+// its type against the types the element declares (data-types, from the server's table of types),
+// the type read from its first bytes when its name tells none (as the server judges it); and, with
+// a resize target, the file made into one the profile accepts. The server stays the authority; this
+// only spares a request bound to fail.
 
 import { UploadFailure } from "./failure.js"
 import { countBytes, formatSize, gettext, interpolate } from "./i18n.js"
 import { resizeImage } from "./resize.js"
 
-// As the server names them in the widget's hint and its own refusals.
-const TYPE_NAMES = {
-  "image/jpeg": "JPEG",
-  "image/png": "PNG",
-  "image/webp": "WebP",
-  "image/gif": "GIF",
-  "image/avif": "AVIF",
+/**
+ * A data-types value (the server's JSON, filetypes.for_page) as `{ [mimeType]: { name, extensions } }`,
+ * in its order, types lower-cased: its keys are the types the element accepts. {} when there is none
+ * or it is no such object (then every type is let through, for the server to judge).
+ */
+export function parseTypes(value) {
+  let declared
+  try {
+    declared = JSON.parse(value || "{}")
+  } catch {
+    return {}
+  }
+  if (!declared || typeof declared !== "object" || Array.isArray(declared)) return {}
+  const types = {}
+  for (const [type, { name, extensions } = {}] of Object.entries(declared)) {
+    types[type.trim().toLowerCase()] = {
+      name: typeof name === "string" && name ? name : type,
+      extensions: Array.isArray(extensions) ? extensions.map((extension) => String(extension).toLowerCase()) : [],
+    }
+  }
+  return types
 }
 
-/** A data-accept value as MIME types, lower-cased, each once: "image/jpeg, image/PNG" → ["image/jpeg", "image/png"]. */
-export function parseAccept(value) {
-  const types = String(value ?? "")
-    .split(",")
-    .map((type) => type.trim().toLowerCase())
-    .filter(Boolean)
-  return [...new Set(types)]
-}
-
-/** MIME types as people know them: ["image/jpeg", "image/webp"] → "JPEG, WebP"; others stay as they are. */
-export function typeNames(types) {
-  return types.map((type) => TYPE_NAMES[type] ?? type).join(", ")
+/** MIME types as the element's `types` name them: ["image/jpeg", "image/webp"] → "JPEG, WebP"; others stay as they are. */
+export function typeNames(accepted, types = {}) {
+  return accepted.map((type) => types[type]?.name ?? type).join(", ")
 }
 
 /** Whether a file's `type` is one of `accepted`; an empty list accepts everything. */
@@ -45,18 +51,23 @@ export function isGenericType(type) {
 
 const ascii = (bytes, from, to) => String.fromCharCode(...bytes.subarray(from, to))
 
+// How each type's first bytes look, by the same rules as the server's verify.sniff_type. Code, not
+// names: which types a page takes comes from its element (data-types), never from here.
+const SIGNATURES = {
+  "image/jpeg": (head) => head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff,
+  "image/png": (head) => ascii(head, 0, 8) === "\x89PNG\r\n\x1a\n",
+  "image/gif": (head) => ["GIF87a", "GIF89a"].includes(ascii(head, 0, 6)),
+  "image/webp": (head) => ascii(head, 0, 4) === "RIFF" && ascii(head, 8, 12) === "WEBP",
+  "image/avif": (head) => ascii(head, 4, 8) === "ftyp" && isAvifBox(head),
+}
+
 /**
- * The image type the first bytes announce (at least the first 32, the more the better for AVIF),
- * by the same rules as the server's verify.sniff_type; null for anything else.
+ * The type among `declared` (the element's accepted types) that the first bytes announce (at least
+ * the first 32, the more the better for AVIF); null for anything else, a type not declared included.
  */
-export function sniffType(bytes) {
+export function sniffType(bytes, declared) {
   const head = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes)
-  if (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return "image/jpeg"
-  if (ascii(head, 0, 8) === "\x89PNG\r\n\x1a\n") return "image/png"
-  if (["GIF87a", "GIF89a"].includes(ascii(head, 0, 6))) return "image/gif"
-  if (ascii(head, 0, 4) === "RIFF" && ascii(head, 8, 12) === "WEBP") return "image/webp"
-  if (ascii(head, 4, 8) === "ftyp" && isAvifBox(head)) return "image/avif"
-  return null
+  return declared.find((type) => SIGNATURES[type]?.(head)) ?? null
 }
 
 // The major brand and the compatible brands of the ftyp box that starts the file.
@@ -71,29 +82,31 @@ function isAvifBox(head) {
 const SNIFF_BYTES = 512
 
 /**
- * `file` itself when its type is known; else, when its first bytes are an image's, the same bytes
- * as a File of that type (nothing is copied), as the server would take it; else `file`.
+ * `file` itself when its type is known; else, when its first bytes are those of one of the
+ * `accepted` types, the same bytes as a File of that type (nothing is copied), as the server would
+ * take it; else `file`.
  */
-export async function withSniffedType(file) {
+export async function withSniffedType(file, accepted) {
   if (!isGenericType(file.type)) return file
-  const type = sniffType(new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer()))
+  const type = sniffType(new Uint8Array(await file.slice(0, SNIFF_BYTES).arrayBuffer()), accepted)
   return type ? new File([file], file.name, { type, lastModified: file.lastModified }) : file
 }
 
 /**
  * Why the server will refuse `file` ({ name, size, type }), when the browser can already tell:
- * `{ code, message }`, or null. `maxSize` 0 and an empty `accept` check nothing. The server stays
- * the authority; this only spares a request bound to fail. Size first, as the server checks.
+ * `{ code, message }`, or null. `maxSize` 0 and an empty `accept` check nothing; `types` (parseTypes)
+ * names the accepted types. The server stays the authority; this only spares a request bound to
+ * fail. Size first, as the server checks.
  *
  * What prepareFile() may still fix is let through: a file without a type (its first bytes will
  * tell), and with a `resize` target any image too large or of a type not accepted.
  */
-export function checkFile(file, { maxSize = 0, accept = [], resize = null } = {}) {
+export function checkFile(file, { maxSize = 0, accept = [], types = {}, resize = null } = {}) {
   const unknown = isGenericType(file.type)
   const resizable = resize !== null && (unknown || String(file.type).trim().toLowerCase().startsWith("image/"))
   if (resizable) return null
   if (isTooLarge(file, maxSize)) return tooLarge(file, maxSize)
-  if (!unknown && !isAcceptedType(file.type, accept)) return unsupported(file, accept)
+  if (!unknown && !isAcceptedType(file.type, accept)) return unsupported(file, accept, types)
   return null
 }
 
@@ -112,12 +125,12 @@ function tooLarge(file, maxSize) {
   }
 }
 
-function unsupported(file, accept) {
+function unsupported(file, accept, types) {
   return {
     code: "unsupported_type",
     message: interpolate(gettext("%(name)s is not one of the accepted types: %(types)s."), {
       name: file.name,
-      types: typeNames(accept),
+      types: typeNames(accept, types),
     }),
   }
 }
@@ -129,14 +142,14 @@ function unsupported(file, accept) {
  */
 export async function prepareFile(
   file,
-  { maxSize = 0, accept = [], resize = null } = {},
+  { maxSize = 0, accept = [], types = {}, resize = null } = {},
   { shrink = resizeImage } = {},
 ) {
-  const known = await withSniffedType(file)
-  const chosen = (resize && (await shrink(known, resize, { maxSize, accept }))) || known
+  const known = await withSniffedType(file, accept)
+  const chosen = (resize && (await shrink(known, resize, { maxSize, accept, types }))) || known
   let refusal = null
   if (isTooLarge(chosen, maxSize)) refusal = tooLarge(chosen, maxSize)
-  else if (!isAcceptedType(chosen.type, accept)) refusal = unsupported(chosen, accept)
+  else if (!isAcceptedType(chosen.type, accept)) refusal = unsupported(chosen, accept, types)
   if (refusal) throw new UploadFailure(refusal.message, { code: refusal.code, retryable: false })
   return chosen
 }

@@ -6,25 +6,19 @@
 // "image.png", Safari "Pasted Graphic.png" (numbered from the second one on).
 const UNNAMED = /^(?:image|pasted graphic(?: \d+)?)?(?:\.[a-z0-9]+)?$/i
 
-const EXTENSIONS = {
-  "image/jpeg": "jpg",
-  "image/png": "png",
-  "image/webp": "webp",
-  "image/gif": "gif",
-  "image/avif": "avif",
-}
-
 // Page-wide, so two pastes never bring two files of the same name.
 let pasteSerial = 0
 
 /**
- * The name a pasted `file` ({ name, type }) is listed and uploaded under: its own when it has one
- * worth keeping (a file copied in a file manager), else "pasted-image-<serial>.<extension of its type>".
+ * The name a pasted image `file` ({ name, type }) is listed and uploaded under: its own when it has
+ * one worth keeping (a file copied in a file manager), else "pasted-image-<serial>" and the first
+ * extension `types` (the element's parseTypes) gives its type; none for a type the element does
+ * not take (a resize target adds its own). Anything but an image keeps its name.
  */
-export function pastedName(file, serial) {
-  const extension = EXTENSIONS[String(file.type).toLowerCase()]
-  if (!extension || !UNNAMED.test(String(file.name ?? "").trim())) return file.name
-  return `pasted-image-${serial}.${extension}`
+export function pastedName(file, serial, types = {}) {
+  const type = String(file.type).toLowerCase()
+  if (!type.startsWith("image/") || !UNNAMED.test(String(file.name ?? "").trim())) return file.name
+  return `pasted-image-${serial}${types[type]?.extensions[0] ?? ""}`
 }
 
 /** The files of a clipboard's `DataTransfer` (its files, else its items of kind "file"), as a list. */
@@ -38,9 +32,9 @@ export function clipboardFiles(data) {
 }
 
 /** `files` renamed as pastedName says, each unnamed one numbered on from the page's last paste. */
-export function namePasted(files) {
+export function namePasted(files, types = {}) {
   return files.map((file) => {
-    const name = pastedName(file, pasteSerial + 1)
+    const name = pastedName(file, pasteSerial + 1, types)
     if (name === file.name) return file
     pasteSerial += 1
     return new File([file], name, { type: file.type, lastModified: file.lastModified })
@@ -54,9 +48,10 @@ function isEditable(target) {
 
 /**
  * Files pasted with the uploader (`root`) focused, or anywhere outside a text box in a page with no
- * other uploader, go to `addFiles`. `on` adds a listener that is dropped with the uploader.
+ * other uploader, go to `addFiles`, named by the element's `types`. `on` adds a listener that is
+ * dropped with the uploader.
  */
-export function watchPaste({ root, on, addFiles }) {
+export function watchPaste({ root, on, addFiles, types = {} }) {
   const document = root.ownerDocument
   on(document, "paste", (event) => {
     if (event.defaultPrevented) return
@@ -65,7 +60,7 @@ export function watchPaste({ root, on, addFiles }) {
     const files = clipboardFiles(event.clipboardData)
     if (files.length === 0) return
     event.preventDefault()
-    addFiles(namePasted(files))
+    addFiles(namePasted(files, types))
   })
 }
 

@@ -3,7 +3,7 @@
 // the policy pins are those of the bytes sent. The server checks them like any other upload.
 //
 // When it applies: the image (after its EXIF orientation) is larger than the target box, or the
-// file is over data-max-size, or its type is not in data-accept. Then it is fitted inside the box
+// file is over data-max-size, or its type is not in data-types. Then it is fitted inside the box
 // (never enlarged) and encoded as the target type, which drops its metadata (EXIF, GPS); when that
 // is still over the limit, once more at a lower quality. Otherwise the file goes as picked: a small
 // JPEG is not re-encoded. Where the browser cannot resize (no OffscreenCanvas or createImageBitmap,
@@ -73,24 +73,22 @@ export function lowerQuality(quality) {
   return Math.round(quality * 70) / 100
 }
 
-// Extensions a picture's name may end with; another ending ("at 10.45.33") is part of the name.
+// Extensions a picture's name may end with, whatever types the page takes; another ending
+// ("at 10.45.33") is part of the name.
 const IMAGE_EXTENSION = /\.(jpe?g|jpe|jfif|png|webp|gif|avif|heic|heif|bmp|tiff?)$/i
-const EXTENSIONS = { "image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp" }
 
-/** `name` with the extension of `type`: "IMG_0042.HEIC" and "IMG_0042" → "IMG_0042.jpg"; a fitting one stays. */
-export function resizedName(name, type) {
-  const extension = EXTENSIONS[type]
-  if (!extension) return name
+/**
+ * `name` with an extension of `type`, as the element's `types` (parseTypes) list them: "IMG_0042.HEIC"
+ * and "IMG_0042" → "IMG_0042.jpg"; one of the type's own ("IMG_0042.jpeg") stays, and so does
+ * `name` for a type the element does not declare.
+ */
+export function resizedName(name, type, types = {}) {
+  const extensions = types[type]?.extensions ?? []
+  if (extensions.length === 0) return name
   const found = IMAGE_EXTENSION.exec(name)
-  if (found && extensionType(found[1]) === type) return name
+  if (found && extensions.includes(found[0].toLowerCase())) return name
   const stem = found && found.index > 0 ? name.slice(0, found.index) : name
-  return stem + extension
-}
-
-function extensionType(extension) {
-  const lower = extension.toLowerCase()
-  if (["jpg", "jpeg", "jpe", "jfif"].includes(lower)) return "image/jpeg"
-  return `image/${lower}`
+  return stem + extensions[0]
 }
 
 // Decodes with the EXIF orientation applied, so a phone's portrait photo stays upright once its
@@ -135,14 +133,20 @@ self.onmessage = async (event) => {
 }`
 
 /**
- * `file` re-encoded for `target` (from clientResize) and the profile's `limits` ({ maxSize,
- * accept }), as a File of the new type named to match; null when it is to go as picked: resizing
+ * `file` re-encoded for `target` (from clientResize) and the profile's `{ maxSize, accept, types }`,
+ * as a File of the new type named to match (resizedName); null when it is to go as picked: resizing
  * does not apply, or this browser could not do it. Whether the result passes is the caller's to check.
  */
-export async function resizeImage(file, target, limits, { Worker: Thread = globalThis.Worker } = {}) {
+export async function resizeImage(
+  file,
+  target,
+  { maxSize = 0, accept = [], types = {} } = {},
+  { Worker: Thread = globalThis.Worker } = {},
+) {
   let reply
   try {
     const failure = "the resizing worker failed" // only ever logged: the file then goes as picked
+    const limits = { maxSize, accept }
     reply = await runInWorker(RESIZE_WORKER, { file, target, limits }, { failure, Worker: Thread })
   } catch (error) {
     console.warn("uploads: could not resize", file.name, error)
@@ -152,5 +156,5 @@ export async function resizeImage(file, target, limits, { Worker: Thread = globa
   // A browser asked for a type its canvas cannot make answers with PNG instead: not what was planned.
   if (!reply.blob || reply.blob.type !== reply.plan.type) return null
   const { type } = reply.blob
-  return new File([reply.blob], resizedName(file.name, type), { type, lastModified: file.lastModified })
+  return new File([reply.blob], resizedName(file.name, type, types), { type, lastModified: file.lastModified })
 }
