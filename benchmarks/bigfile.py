@@ -183,20 +183,11 @@ def placed(env, kind, folder):
 
 
 def page_seconds(browser, username, path):
+    from benchmarks.browserrun import pick_and_wait
+
     page = browser.logged_in_page(username)
     try:
-        start = time.perf_counter()
-        page.get_by_label("Choose images").set_input_files(path)
-        page.wait_for_function(
-            "() => document.querySelector('[data-uploader-list] li:is([data-state=done], [data-state=failed])')",
-            polling=100,
-            timeout=0,
-        )
-        seconds = time.perf_counter() - start
-        failed = page.locator("[data-uploader-list] li[data-state=failed]").all_inner_texts()
-        if failed:
-            raise BenchmarkError(f"the page's multipart upload failed in Chromium: {failed[0]!r}")
-        return seconds
+        return pick_and_wait(page, path, polling=100)
     finally:
         page.context.close()
 

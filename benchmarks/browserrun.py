@@ -8,6 +8,7 @@ import requests
 from playwright.sync_api import sync_playwright
 
 from benchmarks.environment import PASSWORD
+from benchmarks.errors import BenchmarkError
 from benchmarks.stats import Figure, Stat
 from project import chromium
 from uploads import conf
@@ -38,21 +39,30 @@ class Browser:
         self._playwright.stop()
 
 
-def page_upload_seconds(browser, files):
-    page = browser.logged_in_page()
+def pick_and_wait(page, files, polling=50, timeout=0):
+    """Pick ``files`` in the page's uploader and wait until each row is done or failed; returns the
+    seconds that took and raises BenchmarkError naming the first failed row. ``timeout`` in ms, 0: none."""
     start = time.perf_counter()
     page.get_by_label("Choose images").set_input_files(files)
     page.wait_for_function(
-        "n => document.querySelectorAll('[data-uploader-list] li[data-state=done]').length === n",
-        arg=len(files),
-        polling=50,
+        "n => document.querySelectorAll('[data-uploader-list] li:is([data-state=done], [data-state=failed])').length === n",
+        arg=len(files) if isinstance(files, (list, tuple)) else 1,
+        polling=polling,
+        timeout=timeout,
     )
     seconds = time.perf_counter() - start
-    failed = page.locator("li.is-error").count()
-    page.context.close()
+    failed = page.locator("[data-uploader-list] li[data-state=failed]").all_inner_texts()
     if failed:
-        raise RuntimeError(f"{failed} uploads failed in the browser run")
+        raise BenchmarkError(f"{len(failed)} upload(s) failed in Chromium: {failed[0]!r}")
     return seconds
+
+
+def page_upload_seconds(browser, files):
+    page = browser.logged_in_page()
+    try:
+        return pick_and_wait(page, files, timeout=120_000)
+    finally:
+        page.context.close()
 
 
 def raw_upload_seconds(base_url, session, csrf, files, parallel):

@@ -123,6 +123,8 @@ def client_resize(target):
 
 def upload_run(browser, username, files, uplink_mbit=None):
     """One pick of ``files`` in the library's uploader: (seconds, the verified uploads' sizes and dimensions)."""
+    from benchmarks.browserrun import pick_and_wait
+
     page = browser.logged_in_page(username)
     try:
         if uplink_mbit:
@@ -133,18 +135,7 @@ def upload_run(browser, username, files, uplink_mbit=None):
                 {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": uplink_mbit * 1e6 / 8},
             )
         page.evaluate(LISTEN)
-        start = time.perf_counter()
-        page.get_by_label("Choose images").set_input_files(files)
-        page.wait_for_function(
-            "n => document.querySelectorAll('[data-uploader-list] li:is([data-state=done], [data-state=failed])').length === n",
-            arg=len(files),
-            polling=50,
-            timeout=0,
-        )
-        seconds = time.perf_counter() - start
-        failed = page.locator("[data-uploader-list] li[data-state=failed]").all_inner_texts()
-        if failed:
-            raise BenchmarkError(f"{len(failed)} of {len(files)} uploads failed in Chromium: {failed[0]!r}")
+        seconds = pick_and_wait(page, files)
         return seconds, page.evaluate("() => window.benchVerified")
     finally:
         page.context.close()
