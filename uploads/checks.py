@@ -21,7 +21,10 @@ _UNSHARED_CACHES = (
 )
 # Aliases Django itself writes through (default_storage, collectstatic): never the app's alone.
 _PROJECT_ALIASES = ("default", "staticfiles")
-_IMMEDIATE_BACKENDS = ("django.tasks.backends.immediate.ImmediateBackend", "django_tasks.backends.immediate.ImmediateBackend")
+_IMMEDIATE_BACKENDS = (
+    "django.tasks.backends.immediate.ImmediateBackend",
+    "django_tasks.backends.immediate.ImmediateBackend",
+)
 _PROFILE_HINT = "Each profile overrides the top-level UPLOADS settings for its own uploads."
 
 
@@ -109,7 +112,9 @@ def check_settings(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> li
     too; then the rules that tie settings together, and the storage the uploads go to."""
     user = conf.user_settings()
     if not isinstance(user, dict):
-        return [Error("UPLOADS must be a dict.", hint="Set UPLOADS = {...} in your settings.", id="uploads.E001")]
+        return [
+            Error("UPLOADS must be a dict.", hint="Set UPLOADS = {...} in your settings.", id="uploads.E001")
+        ]
 
     errors = []
     for key in sorted(set(user) - set(conf.SETTINGS)):
@@ -145,7 +150,10 @@ def _across_settings() -> list[CheckMessage]:
     if max_size is not None and _too_large(max_size):
         errors.append(_max_size_error(max_size))
 
-    for low, high, check_id in (("MIN_WIDTH", "MAX_WIDTH", "uploads.E020"), ("MIN_HEIGHT", "MAX_HEIGHT", "uploads.E021")):
+    for low, high, check_id in (
+        ("MIN_WIDTH", "MAX_WIDTH", "uploads.E020"),
+        ("MIN_HEIGHT", "MAX_HEIGHT", "uploads.E021"),
+    ):
         smallest, largest = _valid(low), _valid(high)
         if smallest is not None and largest is not None and largest < smallest:
             errors.append(
@@ -171,9 +179,10 @@ def _across_settings() -> list[CheckMessage]:
         if cache_alias not in settings.CACHES:
             errors.append(
                 Error(
-                    f"UPLOADS['UPLOADS_PER_HOUR'] is counted in the cache {cache_alias!r} (RATELIMIT_USE_CACHE), "
-                    "which CACHES does not define.",
-                    hint=f"Add CACHES[{cache_alias!r}], or point RATELIMIT_USE_CACHE at one of: {', '.join(settings.CACHES)}.",
+                    f"UPLOADS['UPLOADS_PER_HOUR'] is counted in the cache {cache_alias!r} "
+                    "(RATELIMIT_USE_CACHE), which CACHES does not define.",
+                    hint=f"Add CACHES[{cache_alias!r}], or point RATELIMIT_USE_CACHE at one of: "
+                    f"{', '.join(settings.CACHES)}.",
                     id="uploads.E049",
                 )
             )
@@ -222,7 +231,8 @@ def _storage_checks(alias: object) -> list[CheckMessage]:
         return [
             Error(
                 f"STORAGES[{alias!r}]['BACKEND'] is {path!r}, which cannot be imported.",
-                hint="Check the dotted path, e.g. 'storages.backends.s3.S3Storage', and that its package is installed.",
+                hint="Check the dotted path, e.g. 'storages.backends.s3.S3Storage', and that its package is "
+                "installed.",
                 id="uploads.E033",
             )
         ]
@@ -230,7 +240,8 @@ def _storage_checks(alias: object) -> list[CheckMessage]:
         return [
             Error(
                 f"STORAGES[{alias!r}]['BACKEND'] is {path!r}, which is not django-storages' S3 storage.",
-                hint="The uploads app signs for S3: use 'storages.backends.s3.S3Storage' or a subclass of it.",
+                hint="The uploads app signs for S3: use 'storages.backends.s3.S3Storage' or a subclass of "
+                "it.",
                 id="uploads.E034",
             )
         ]
@@ -314,8 +325,8 @@ def _overlap_checks(alias: str | None) -> list[CheckMessage]:
             if area.startswith(writes) or writes.startswith(area):
                 errors.append(
                     Error(
-                        f"STORAGES[{name!r}] writes {f'under {writes!r}' if writes else 'anywhere'} in bucket "
-                        f"{ours.bucket_name!r}, and the uploads' keys go under {area!r}.",
+                        f"STORAGES[{name!r}] writes {f'under {writes!r}' if writes else 'anywhere'} in "
+                        f"bucket {ours.bucket_name!r}, and the uploads' keys go under {area!r}.",
                         hint="Give the uploads a place no other storage writes to: a STORAGES entry of their "
                         "own whose 'location' differs (named in UPLOADS['STORAGE']), another KEY_PREFIX "
                         "outside that storage's location, or another bucket.",
@@ -330,7 +341,7 @@ _AUTHENTICATION = "django.contrib.auth.middleware.AuthenticationMiddleware"
 
 
 @register()
-def check_middleware(app_configs, **kwargs):
+def check_middleware(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """Upload fields need to know who submits: the middleware, after authentication."""
     if not attachments.upload_fields():
         return []
@@ -391,7 +402,11 @@ def check_variant_tasks(app_configs: Sequence[AppConfig] | None, **kwargs: Any) 
 def _valid_profiles() -> list[str]:
     """The profiles whose VARIANTS keep their rules (the others are reported as such)."""
     profiles = conf.get("PROFILES")
-    named = [name for name, overrides in profiles.items() if isinstance(overrides, dict)] if isinstance(profiles, dict) else []
+    named = (
+        [name for name, overrides in profiles.items() if isinstance(overrides, dict)]
+        if isinstance(profiles, dict)
+        else []
+    )
     candidates = [conf.DEFAULT_PROFILE, *named]
     return [name for name in candidates if conf.SETTINGS["VARIANTS"].valid(conf.get("VARIANTS", name))]
 
@@ -412,8 +427,8 @@ def _task_backend_checks(alias: str) -> list[CheckMessage]:
             Warning(
                 f"The Tasks backend {alias!r} runs tasks at once, inside the request: every completion call "
                 "then waits for its upload's variants.",
-                hint="Fine for scripts and tests; in production use a queue, e.g. django_tasks_db.DatabaseBackend "
-                "with `manage.py db_worker`, or django_tasks_rq.RQBackend.",
+                hint="Fine for scripts and tests; in production use a queue, e.g. "
+                "django_tasks_db.DatabaseBackend with `manage.py db_worker`, or django_tasks_rq.RQBackend.",
                 id="uploads.W003",
             )
         ]
@@ -429,7 +444,11 @@ def check_client_resize(app_configs: Sequence[AppConfig] | None, **kwargs: Any) 
         return []
     errors = []
     profiles = conf.get("PROFILES")
-    named = [name for name, overrides in profiles.items() if isinstance(overrides, dict)] if isinstance(profiles, dict) else []
+    named = (
+        [name for name, overrides in profiles.items() if isinstance(overrides, dict)]
+        if isinstance(profiles, dict)
+        else []
+    )
     for profile in dict.fromkeys([conf.DEFAULT_PROFILE, *named]):
         spec = conf.get("CLIENT_RESIZE", profile)
         if spec is not None and conf.SETTINGS["CLIENT_RESIZE"].valid(spec):
@@ -446,13 +465,16 @@ def _resize_target_checks(profile: str, spec: dict) -> list[CheckMessage]:
     if isinstance(allowed, (list, tuple)) and made not in allowed:
         errors.append(
             Error(
-                f"{where} makes {made}, which its ALLOWED_TYPES ({', '.join(map(str, allowed))}) do not include: "
-                "every resized image would be refused.",
+                f"{where} makes {made}, which its ALLOWED_TYPES ({', '.join(map(str, allowed))}) do not "
+                "include: every resized image would be refused.",
                 hint="Make CLIENT_RESIZE['type'] one of the profile's ALLOWED_TYPES, or allow that type.",
                 id="uploads.E071",
             )
         )
-    for side, low, high in (("max_width", "MIN_WIDTH", "MAX_WIDTH"), ("max_height", "MIN_HEIGHT", "MAX_HEIGHT")):
+    for side, low, high in (
+        ("max_width", "MIN_WIDTH", "MAX_WIDTH"),
+        ("max_height", "MIN_HEIGHT", "MAX_HEIGHT"),
+    ):
         smallest, largest = conf.get(low, profile), conf.get(high, profile)
         if conf.is_positive(smallest) and spec[side] < smallest:
             errors.append(
@@ -466,8 +488,8 @@ def _resize_target_checks(profile: str, spec: dict) -> list[CheckMessage]:
         if conf.is_positive(largest) and spec[side] > largest:
             errors.append(
                 Error(
-                    f"{where} has {side} {spec[side]}, above its {high} ({largest}): an image between the two "
-                    "would be sent unresized and refused.",
+                    f"{where} has {side} {spec[side]}, above its {high} ({largest}): an image between the "
+                    "two would be sent unresized and refused.",
                     hint=f"Make CLIENT_RESIZE[{side!r}] at most {high}.",
                     id="uploads.E072",
                 )
@@ -477,7 +499,8 @@ def _resize_target_checks(profile: str, spec: dict) -> list[CheckMessage]:
         errors.append(
             Error(
                 f"{where} fits images inside {spec['max_width']} × {spec['max_height']} ({box} pixels), "
-                f"above its MAX_PIXELS ({pixels}): an image between the two would be sent unresized and refused.",
+                f"above its MAX_PIXELS ({pixels}): an image between the two would be sent unresized and "
+                "refused.",
                 hint="Make the box smaller, or raise MAX_PIXELS.",
                 id="uploads.E072",
             )

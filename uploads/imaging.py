@@ -82,7 +82,7 @@ class Spec:
     format: str = "webp"  # "webp" | "avif" | "jpeg"
     quality: int = 80  # 1-100, the encoder's quality scale
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         size = tuple(self.size)  # a list from settings is fine; the dataclass stays hashable
         if len(size) != 2 or not all(type(n) is int and n > 0 for n in size):
             raise ValueError(f"Spec.size must be (width, height) in whole pixels above 0, not {self.size!r}")
@@ -132,7 +132,9 @@ def render(data: bytes, specs: Sequence[Spec], *, max_pixels: int = 50_000_000) 
     try:
         width, height = image.size
         if width * height > max_pixels:
-            raise ImageTooLarge(f"The image is {width} × {height} pixels; at most {max_pixels:,} pixels are rendered.")
+            raise ImageTooLarge(
+                f"The image is {width} × {height} pixels; at most {max_pixels:,} pixels are rendered."
+            )
         if not specs:
             return []
         orientation = _orientation(image)
@@ -162,7 +164,7 @@ def render(data: bytes, specs: Sequence[Spec], *, max_pixels: int = 50_000_000) 
         base.close()
 
 
-def _opened(data):
+def _opened(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
             # Our own max_pixels decides; Pillow's error above twice its limit is still refused.
@@ -174,7 +176,7 @@ def _opened(data):
         raise UnreadableImage(f"The bytes are not an image that can be rendered: {error}") from None
 
 
-def _orientation(image):
+def _orientation(image: Image.Image) -> int:
     try:
         orientation = image.getexif().get(_ORIENTATION, 1)
     except (OSError, SyntaxError, ValueError, EOFError):  # damaged EXIF: leave the pixels as they are
@@ -182,7 +184,7 @@ def _orientation(image):
     return orientation if orientation in _UPRIGHT else 1
 
 
-def _scale_needed(spec, size):
+def _scale_needed(spec: Spec, size: tuple[int, int]) -> float:
     """The fraction of the source's size the variant is made from (1 = every source pixel)."""
     (width, height), (box_width, box_height) = size, spec.size
     if spec.fit == "inside":
@@ -190,7 +192,7 @@ def _scale_needed(spec, size):
     return min(1.0, max(box_width / width, box_height / height))
 
 
-def _output_size(spec, size):
+def _output_size(spec: Spec, size: tuple[int, int]) -> tuple[int, int]:
     (width, height), (box_width, box_height) = size, spec.size
     if spec.fit == "inside":
         if width <= box_width and height <= box_height:
@@ -206,12 +208,12 @@ def _output_size(spec, size):
     return max(1, min(width, _div_round(height * box_width, box_height))), height
 
 
-def _div_round(numerator, denominator):
+def _div_round(numerator: int, denominator: int) -> int:
     """numerator / denominator rounded half up, in integers (no float in a pixel count)."""
     return (2 * numerator + denominator) // (2 * denominator)
 
 
-def _normalised(image, orientation):
+def _normalised(image: Image.Image, orientation: int) -> Image.Image:
     """The decoded frame, upright, in sRGB, as RGB or (with transparency) RGBA."""
     if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):  # 16-bit grey PNGs
         image = image.convert("I") if image.mode != "F" else image
@@ -231,7 +233,7 @@ def _normalised(image, orientation):
     return image
 
 
-def _to_srgb(image, icc, has_alpha):
+def _to_srgb(image: Image.Image, icc: bytes, has_alpha: bool) -> Image.Image:
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if image.mode not in ("RGB", "RGBA", "CMYK", "L"):
@@ -243,7 +245,7 @@ def _to_srgb(image, icc, has_alpha):
         return image
 
 
-def _variant(base, upright, spec):
+def _variant(base: Image.Image, upright: tuple[int, int], spec: Spec) -> Rendered:
     width, height = _output_size(spec, upright)
     image = _resized(base, upright, spec, (width, height))
     pillow_format = FORMATS[spec.format][0]
@@ -261,7 +263,7 @@ def _variant(base, upright, spec):
     return Rendered(out.getvalue(), width, height, spec.content_type)
 
 
-def _resized(base, upright, spec, size):
+def _resized(base: Image.Image, upright: tuple[int, int], spec: Spec, size: tuple[int, int]) -> Image.Image:
     """The variant's pixels: ``base`` is the upright source, possibly decoded smaller than
     ``upright`` (the source's size); regions are worked out at the source's size."""
     width, height = upright
@@ -276,7 +278,8 @@ def _resized(base, upright, spec, size):
         kept = width * out_height / out_width
         region = (0.0, (height - kept) / 2, float(width), (height + kept) / 2)
     x_scale, y_scale = base.width / width, base.height / height
-    left, top, right, bottom = region[0] * x_scale, region[1] * y_scale, region[2] * x_scale, region[3] * y_scale
+    left, right = region[0] * x_scale, region[2] * x_scale
+    top, bottom = region[1] * y_scale, region[3] * y_scale
     if abs(right - left - out_width) < 1e-6 and abs(bottom - top - out_height) < 1e-6:
         # Pixel for pixel: a plain crop, no resampling blur.
         left, top = math.floor(left + 1e-6), math.floor(top + 1e-6)

@@ -226,3 +226,8 @@ class UploaderLock(models.Model):
     class Meta:
         verbose_name = _("uploader lock")
         verbose_name_plural = _("uploader locks")
+
+    def __str__(self) -> str:
+        # No words, so nothing to translate: people see it only in the admin's list of what deleting a
+        # user deletes, after the (translated) verbose name: "Uploader lock: 42".
+        return str(self.owner_id)

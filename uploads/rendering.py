@@ -8,6 +8,8 @@ upload's ``variants_due``. A second run for the same bytes finds everything made
 import base64
 import hashlib
 import logging
+import uuid
+from collections.abc import Mapping
 
 from django.db import IntegrityError, transaction
 
@@ -21,7 +23,7 @@ DEADLINE = 120
 DONE, GONE, BROKEN = "done", "gone", "broken"
 
 
-def make(upload_id):
+def make(upload_id: uuid.UUID | str) -> str:
     """Make the missing variants of one upload; return ``done``, ``gone`` (nothing to make any
     more) or ``broken`` (its bytes do not render). Raises ``StorageUnavailable`` when S3 fails,
     for the task to try again later."""
@@ -41,7 +43,7 @@ def make(upload_id):
     return outcome
 
 
-def _make(row, wanted):
+def _make(row: Upload, wanted: Mapping[str, imaging.Spec]) -> str:
     data = None
     if not row.sha256:
         # Sent without a digest: the verified copy no policy names is the truth, so its digest is.
@@ -67,7 +69,7 @@ def _make(row, wanted):
     return DONE
 
 
-def _record(source, spec, key, image):
+def _record(source: str, spec: imaging.Spec, key: str, image: imaging.Rendered) -> None:
     try:
         with transaction.atomic():
             Variant.objects.get_or_create(
@@ -85,5 +87,5 @@ def _record(source, spec, key, image):
         pass  # another worker recorded the same bytes a moment ago
 
 
-def _digest(data):
+def _digest(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()

@@ -11,14 +11,18 @@ import json
 import os
 import time
 import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from urllib.parse import quote, urlsplit
+from typing import Any, TypeVar
+from urllib.parse import SplitResult, quote, urlsplit
 
 import boto3.session
+from botocore.client import BaseClient
 from botocore.config import Config
+from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
@@ -48,7 +52,9 @@ def storage_backend(alias: str | None) -> tuple[type[S3Storage], dict]:
         raise ImproperlyConfigured(f"UPLOADS['STORAGE'] is {alias!r}, which names no entry of STORAGES.")
     backend = import_string(entry.get("BACKEND", ""))
     if not (isinstance(backend, type) and issubclass(backend, S3Storage)):
-        raise ImproperlyConfigured(f"STORAGES[{alias!r}] is not django-storages' S3Storage or a subclass of it.")
+        raise ImproperlyConfigured(
+            f"STORAGES[{alias!r}] is not django-storages' S3Storage or a subclass of it."
+        )
     return backend, entry.get("OPTIONS", {})
 
 
@@ -56,7 +62,7 @@ class _Configured:
     """What the settings build: the storage (and so its boto3 client), the boto3 session its
     credentials come from and the addresses boto3 resolves once; and what it was built from."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.built_from = _settings_read()
         app = self.built_from[0]
         backend, options = storage_backend(app["STORAGE"])
@@ -69,7 +75,7 @@ class _Configured:
         self.storage = backend(**{**options, "client_config": base.client_config.merge(patience)})
 
     @functools.cached_property
-    def session(self):
+    def session(self) -> boto3.session.Session:
         """A boto3 session made as django-storages makes the one its client comes from
         (``S3Storage._create_session``): the storage's profile, else its keys, else (keys None)
         boto3's own chain. So ``get_credentials()`` finds the credentials the client signs with."""
@@ -83,12 +89,13 @@ class _Configured:
         )
 
     @functools.cached_property
-    def post_url(self):
+    def post_url(self) -> str:
         # The form's address depends on the endpoint, bucket and addressing style only: ask boto3 once.
-        return self.storage.connection.meta.client.generate_presigned_post(self.storage.bucket_name, "k")["url"]
+        s3 = self.storage.connection.meta.client
+        return s3.generate_presigned_post(self.storage.bucket_name, "k")["url"]
 
     @functools.cached_property
-    def get_base(self):
+    def get_base(self) -> SplitResult:
         # Where objects live (endpoint, bucket, addressing style) does not change per key: ask boto3 once.
         url = self.storage.connection.meta.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.storage.bucket_name, "Key": "k"}
@@ -97,13 +104,13 @@ class _Configured:
         return parts._replace(path=parts.path.removesuffix("k"), query="")
 
 
-def _reads(setting):
+def _reads(setting: str) -> bool:
     """Whether the client may depend on ``setting``: ``UPLOADS`` (for ``_CLIENT_SETTINGS``),
     ``STORAGES`` (``UPLOADS["STORAGE"]`` may name an entry) and every ``AWS_*`` one."""
     return setting in ("UPLOADS", "STORAGES") or setting.startswith("AWS_")
 
 
-def _settings_read():
+def _settings_read() -> tuple[dict[str, Any], dict[str, str]]:
     """What the client is made from, as it is now: ``_CLIENT_SETTINGS``, ``STORAGES`` and every
     ``AWS_*`` setting (copied, so that a dict changed in place is a change), and the ``AWS_*``
     environment variables, which django-storages and boto3's own chain of credentials read too."""
@@ -123,7 +130,7 @@ _changed = False  # whether a setting it may depend on was set since it was last
 
 
 @receiver(setting_changed)
-def _settings_changed(*, setting, **kwargs):
+def _settings_changed(*, setting: str, **kwargs) -> None:
     """Note that ``override_settings`` (or pytest-django's ``settings``) set a setting the client
     may depend on. Settings do not change otherwise while a process runs.
 
@@ -134,7 +141,7 @@ def _settings_changed(*, setting, **kwargs):
         _changed = True
 
 
-def _configured():
+def _configured() -> _Configured:
     """The ``_Configured`` of the current settings: made on first use, and again after a setting it
     read has changed. A setting set back to the value it was built with (as each test's fixtures
     do) is no change, so the client (slow to make: boto3 loads its models) is kept then."""
@@ -149,22 +156,22 @@ def _configured():
     return current
 
 
-def storage():
+def storage() -> S3Storage:
     """The S3Storage of ``UPLOADS["STORAGE"]`` (by default, the one the ``AWS_*`` settings
     describe) with the app's timeouts and retries, made once per configuration."""
     return _configured().storage
 
 
-def client():
+def client() -> BaseClient:
     # django-storages keeps one boto3 resource per thread; its client is thread-safe to reuse there.
     return storage().connection.meta.client
 
 
-def bucket_name():
+def bucket_name() -> str:
     return storage().bucket_name
 
 
-def location():
+def location() -> str:
     """The storage's ``location`` (``AWS_LOCATION``): every key the app makes starts with it."""
     return storage().location
 
@@ -176,7 +183,7 @@ class ObjectHead:
     etag: str
     sha256: str = ""
     # Headers stored with the object that our policies never set (see _extras).
-    extra_headers: tuple = ()
+    extra_headers: tuple[str, ...] = ()
 
 
 # Stored headers that would change how a viewer gets the file. Our policies never set them; a
@@ -195,7 +202,7 @@ _EXTRA_HEADERS = {
 _HARMLESS_CACHE_CONTROL = {"no-cache", "no-store", "max-age=0", "must-revalidate", "private"}
 
 
-def _extras(reply):
+def _extras(reply: dict[str, Any]) -> tuple[str, ...]:
     found = [header for field, header in _EXTRA_HEADERS.items() if reply.get(field)]
     directives = {part.strip().lower() for part in reply.get("CacheControl", "").split(",") if part.strip()}
     if directives and directives <= _HARMLESS_CACHE_CONTROL:
@@ -203,14 +210,16 @@ def _extras(reply):
     return tuple(found)
 
 
-def presign_post(key, *, content_type, size, expires, sha256="", now=None):
+def presign_post(
+    key: str, *, content_type: str, size: int, expires: int, sha256: str = "", now: datetime | None = None
+) -> dict[str, Any]:
     """A POST policy for exactly this key, type and byte count; S3 refuses anything else.
 
     The same fields and policy as boto3's ``generate_presigned_post``, signed here with a
     signing key kept for the day: boto3 resolves the endpoint and derives the key again on
     every call, which was most of the cost of the create call.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     signer = _signer(now)
     credentials, timestamp = signer.credentials, signer.timestamp
     fields = {"Content-Type": content_type}
@@ -237,7 +246,8 @@ def presign_post(key, *, content_type, size, expires, sha256="", now=None):
         fields["x-amz-security-token"] = credentials.token
         conditions.append({"x-amz-security-token": credentials.token})
     expiration = (now + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    policy = base64.b64encode(json.dumps({"expiration": expiration, "conditions": conditions}).encode()).decode()
+    document = json.dumps({"expiration": expiration, "conditions": conditions})
+    policy = base64.b64encode(document.encode()).decode()
     fields["policy"] = policy
     fields["x-amz-signature"] = signer.sign(policy)
     return {"url": signer.configured.post_url, "fields": fields}
@@ -248,16 +258,16 @@ class _Signer:
     """SigV4 for one moment: the configured storage, its current credentials, the scope and the day's key."""
 
     configured: _Configured
-    credentials: object
+    credentials: ReadOnlyCredentials
     timestamp: str
     scope: str
     key: bytes
 
-    def sign(self, text):
+    def sign(self, text: str) -> str:
         return hmac.new(self.key, text.encode(), hashlib.sha256).hexdigest()
 
 
-def _signer(now):
+def _signer(now: datetime) -> _Signer:
     configured = _configured()
     credentials = _credentials(configured.session)
     region = configured.storage.connection.meta.client.meta.region_name
@@ -271,7 +281,7 @@ def _signer(now):
     )
 
 
-def _credentials(session):
+def _credentials(session: boto3.session.Session) -> ReadOnlyCredentials:
     """The credentials to sign with now. boto3 keeps the session's credentials object; one that
     expires (an instance role, SSO) renews itself when frozen, so this is called for every signature."""
     credentials = session.get_credentials()
@@ -281,20 +291,22 @@ def _credentials(session):
 
 
 @functools.lru_cache(maxsize=8)
-def _signing_key(secret_key, day, region):
+def _signing_key(secret_key: str, day: str, region: str) -> bytes:
     key = ("AWS4" + secret_key).encode()
     for part in (day, region, "s3", "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     return key
 
 
-def presign_get(key, *, content_type, filename, expires, now=None):
+def presign_get(
+    key: str, *, content_type: str, filename: str, expires: int, now: datetime | None = None
+) -> str:
     """A short-lived GET URL that makes S3 serve the verified type, inline, under a safe name.
 
     The same URL boto3's ``generate_presigned_url`` gives, signed here with the day's key: lists
     and the admin sign one per row, and boto3 spends most of its time resolving the endpoint.
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     signer = _signer(now)
     credentials, timestamp, scope = signer.credentials, signer.timestamp, signer.scope
     base = signer.configured.get_base
@@ -319,11 +331,11 @@ def presign_get(key, *, content_type, filename, expires, now=None):
     return f"{base.scheme}://{base.netloc}{path}?{query}&X-Amz-Signature={signer.sign(string_to_sign)}"
 
 
-def _encode(value):
+def _encode(value: str) -> str:
     return quote(value, safe="-_.~")
 
 
-def head(key):
+def head(key: str) -> ObjectHead:
     """Size, type, ETag and stored SHA-256 of an object; ``ObjectMissing`` if it is not there."""
     reply = _request(lambda s3: s3.head_object(Bucket=bucket_name(), Key=key, ChecksumMode="ENABLED"))
     return ObjectHead(
@@ -335,13 +347,13 @@ def head(key):
     )
 
 
-def read_start(key, nbytes):
+def read_start(key: str, nbytes: int) -> tuple[ObjectHead, bytes]:
     """One ranged GET: the object's size, type and ETag, and its first ``nbytes`` bytes.
 
     S3 answers a range with the object's total size in Content-Range, so no HEAD is needed.
     """
 
-    def read(s3):
+    def read(s3: BaseClient):
         try:
             reply = s3.get_object(Bucket=bucket_name(), Key=key, Range=f"bytes=0-{nbytes - 1}")
         except ClientError as error:
@@ -357,26 +369,32 @@ def read_start(key, nbytes):
     content_range = reply.get("ContentRange", "")
     size = int(content_range.rsplit("/", 1)[1]) if "/" in content_range else reply["ContentLength"]
     found = ObjectHead(
-        size=size, content_type=reply.get("ContentType", ""), etag=reply["ETag"].strip('"'), extra_headers=_extras(reply)
+        size=size,
+        content_type=reply.get("ContentType", ""),
+        etag=reply["ETag"].strip('"'),
+        extra_headers=_extras(reply),
     )
     return found, data
 
 
-def read_head(key, nbytes, *, etag):
-    """The first ``nbytes`` of an object, with one ranged GET; ``ObjectChanged`` if it is no longer ``etag``."""
+def read_head(key: str, nbytes: int, *, etag: str) -> bytes:
+    """The first ``nbytes`` of an object, with one ranged GET; ``ObjectChanged`` if it is no longer
+    ``etag``."""
 
-    def read(s3):
-        reply = s3.get_object(Bucket=bucket_name(), Key=key, Range=f"bytes=0-{nbytes - 1}", IfMatch=f'"{etag}"')
+    def read(s3: BaseClient):
+        reply = s3.get_object(
+            Bucket=bucket_name(), Key=key, Range=f"bytes=0-{nbytes - 1}", IfMatch=f'"{etag}"'
+        )
         with contextlib.closing(reply["Body"]) as body:
             return body.read()
 
     return _request(read)
 
 
-def read_all(key, *, etag):
+def read_all(key: str, *, etag: str) -> bytes:
     """The whole object, with one GET; ``ObjectChanged`` if it is no longer ``etag``."""
 
-    def read(s3):
+    def read(s3: BaseClient):
         reply = s3.get_object(Bucket=bucket_name(), Key=key, IfMatch=f'"{etag}"')
         with contextlib.closing(reply["Body"]) as body:
             return body.read()
@@ -384,7 +402,7 @@ def read_all(key, *, etag):
     return _request(read)
 
 
-def put(key, data, *, content_type):
+def put(key: str, data: bytes, *, content_type: str) -> None:
     """Store ``data`` under ``key``, with S3 checking its SHA-256 on the way in."""
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
     _request(
@@ -400,7 +418,7 @@ def put(key, data, *, content_type):
     )
 
 
-def copy(source, target, *, etag):
+def copy(source: str, target: str, *, etag: str) -> None:
     """Copy an object within the bucket, only if it is still ``etag`` (else ``ObjectChanged``)."""
     _request(
         lambda s3: s3.copy_object(
@@ -413,12 +431,12 @@ def copy(source, target, *, etag):
     )
 
 
-def delete(key):
+def delete(key: str) -> None:
     """Delete an object; deleting one that is not there is not an error (S3 says 204 either way)."""
     _request(lambda s3: s3.delete_object(Bucket=bucket_name(), Key=key))
 
 
-def bucket_exists():
+def bucket_exists() -> bool:
     """Whether the bucket is there: one HEAD; a 404 means no, any other error is raised."""
     try:
         client().head_bucket(Bucket=bucket_name())
@@ -429,15 +447,17 @@ def bucket_exists():
     return True
 
 
-def create_bucket():
+def create_bucket() -> None:
     s3 = client()
     region = s3.meta.region_name
     # S3 wants the region named for any bucket outside us-east-1 (where naming it is an error).
-    where = {} if region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    where = (
+        {} if region in (None, "us-east-1") else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    )
     s3.create_bucket(Bucket=bucket_name(), **where)
 
 
-def cors_rules():
+def cors_rules() -> list[dict[str, Any]]:
     """The bucket's CORS rules as S3 returns them; ``[]`` when it has no CORS configuration."""
     try:
         return client().get_bucket_cors(Bucket=bucket_name())["CORSRules"]
@@ -447,17 +467,17 @@ def cors_rules():
         raise
 
 
-def put_cors_rules(rules):
+def put_cors_rules(rules: Sequence[dict[str, Any]]) -> None:
     """Replace the bucket's whole CORS configuration with ``rules`` (S3 has no per-rule call)."""
     client().put_bucket_cors(Bucket=bucket_name(), CORSConfiguration={"CORSRules": rules})
 
 
-def _status(error):
+def _status(error: ClientError) -> int | None:
     return error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
 
 
 @contextlib.contextmanager
-def _storage_errors():
+def _storage_errors() -> Iterator[None]:
     """Turn a 404 into ObjectMissing and an unreachable or failing S3 into StorageUnavailable."""
     try:
         yield
@@ -475,7 +495,7 @@ def _storage_errors():
 
 
 # The moment (time.monotonic) by which the S3 calls of the current request must be answered.
-_deadline = contextvars.ContextVar("uploads_s3_deadline", default=None)
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("uploads_s3_deadline", default=None)
 
 
 class _DeadlinePassed(Exception):
@@ -483,7 +503,7 @@ class _DeadlinePassed(Exception):
 
 
 @contextlib.contextmanager
-def deadline(seconds):
+def deadline(seconds: float) -> Iterator[None]:
     """Every S3 call inside answers within ``seconds`` from now, all calls and retries together,
     or raises ``StorageUnavailable``. A deadline inside another never extends it."""
     ends = time.monotonic() + seconds
@@ -495,7 +515,11 @@ def deadline(seconds):
         _deadline.reset(token)
 
 
-def _request(call):
+# What one S3 request's call gives back (a reply dict, bytes, …), for _request to pass on.
+_Reply = TypeVar("_Reply")
+
+
+def _request(call: Callable[[BaseClient], _Reply]) -> _Reply:
     """Run ``call(client)`` (one S3 request and the reading of its reply), with S3's errors turned
     into the app's, within the current deadline if there is one.
 
@@ -526,13 +550,13 @@ def _workers():
 _watched = weakref.WeakSet()
 
 
-def _watch(s3):
+def _watch(s3: BaseClient) -> None:
     if s3 not in _watched:
         s3.meta.events.register_first("before-send.s3", _refuse_after_deadline, unique_id="uploads-deadline")
         _watched.add(s3)
 
 
-def _refuse_after_deadline(**kwargs):
+def _refuse_after_deadline(**kwargs) -> None:
     ends = _deadline.get()
     if ends is not None and time.monotonic() >= ends:
         raise _DeadlinePassed()
@@ -544,20 +568,19 @@ class ListedObject:
     last_modified: datetime
 
 
-def list_pages(prefix, *, page_size=1000):
+def list_pages(prefix: str, *, page_size: int = 1000) -> Iterator[list[ListedObject]]:
     """The objects under ``prefix``, one page (a list of at most ``page_size``) at a time, in key order.
 
     Each page is one ``ListObjectsV2`` request, so a bucket of any size never sits in memory at once.
     """
-    pages = client().get_paginator("list_objects_v2").paginate(
-        Bucket=bucket_name(), Prefix=prefix, PaginationConfig={"PageSize": page_size}
-    )
+    paginator = client().get_paginator("list_objects_v2")
+    pages = paginator.paginate(Bucket=bucket_name(), Prefix=prefix, PaginationConfig={"PageSize": page_size})
     with _storage_errors():
         for page in pages:
             yield [ListedObject(item["Key"], item["LastModified"]) for item in page.get("Contents", [])]
 
 
-def delete_many(keys):
+def delete_many(keys: Sequence[str]) -> dict[str, str]:
     """Delete up to 1000 objects in one request; return ``{key: reason}`` for those S3 would not delete.
 
     Keys that are already gone count as deleted, as with ``delete``.
@@ -575,7 +598,7 @@ def delete_many(keys):
 # --- Multipart uploads: a file above MULTIPART_THRESHOLD goes to S3 in parts -----------------
 
 
-def create_multipart(key, *, content_type):
+def create_multipart(key: str, *, content_type: str) -> str:
     """Start a multipart upload of ``key`` whose parts S3 checks against the SHA-256 each is sent
     with (the object's checksum is then COMPOSITE); return S3's id of it."""
     reply = _request(
@@ -590,7 +613,7 @@ def create_multipart(key, *, content_type):
     return reply["UploadId"]
 
 
-def presign_part(key, upload_id, number, *, sha256, size, expires):
+def presign_part(key: str, upload_id: str, number: int, *, sha256: str, size: int, expires: int) -> str:
     """A PUT URL for part ``number`` that S3 honours only for ``size`` bytes whose SHA-256 is
     ``sha256``: the browser sends the header ``x-amz-checksum-sha256: <sha256>`` (the URL signs it,
     so without it S3 answers 403) and S3 refuses any other bytes (400 BadDigest)."""
@@ -615,15 +638,15 @@ class StoredPart:
     etag: str
 
 
-def _no_such_upload(error):
+def _no_such_upload(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "NoSuchUpload"
 
 
-def list_parts(key, upload_id, *, page_size=1000):
+def list_parts(key: str, upload_id: str, *, page_size: int = 1000) -> list[StoredPart] | None:
     """The parts S3 holds of a multipart upload, in order, ``page_size`` parts per request; None
     when S3 no longer knows the upload: it was completed or aborted."""
 
-    def page(s3, marker):
+    def page(s3: BaseClient, marker: int):
         try:
             return s3.list_parts(
                 Bucket=bucket_name(), Key=key, UploadId=upload_id, PartNumberMarker=marker, MaxParts=page_size
@@ -638,13 +661,16 @@ def list_parts(key, upload_id, *, page_size=1000):
         reply = _request(functools.partial(page, marker=marker))
         if reply is None:
             return None
-        parts += [StoredPart(item["PartNumber"], item["Size"], item["ETag"].strip('"')) for item in reply.get("Parts", [])]
+        parts += [
+            StoredPart(item["PartNumber"], item["Size"], item["ETag"].strip('"'))
+            for item in reply.get("Parts", [])
+        ]
         if not reply.get("IsTruncated"):
             return parts
         marker = reply["NextPartNumberMarker"]
 
 
-def complete_multipart(key, upload_id, parts):
+def complete_multipart(key: str, upload_id: str, parts: Iterable[tuple[int, str, str]]) -> bool:
     """Assemble the parts ``[(number, etag, sha256)]`` into the object; False when S3 no longer knows
     the upload (completed already, or aborted).
 
@@ -652,7 +678,7 @@ def complete_multipart(key, upload_id, parts):
     ``BadDigest`` when S3 holds a part whose bytes are not those of its digest.
     """
 
-    def complete(s3):
+    def complete(s3: BaseClient):
         try:
             s3.complete_multipart_upload(
                 Bucket=bucket_name(),
@@ -683,11 +709,11 @@ class BadDigest(Exception):
     """S3 holds a part whose bytes are not those of the SHA-256 it was to be assembled with."""
 
 
-def abort_multipart(key, upload_id):
+def abort_multipart(key: str, upload_id: str) -> None:
     """Abort a multipart upload: S3 drops its parts and takes no more. One that S3 no longer knows
     (completed or aborted) is not an error."""
 
-    def abort(s3):
+    def abort(s3: BaseClient):
         try:
             s3.abort_multipart_upload(Bucket=bucket_name(), Key=key, UploadId=upload_id)
         except ClientError as error:
@@ -704,15 +730,14 @@ class ListedUpload:
     initiated: datetime
 
 
-def list_multipart_pages(prefix, *, page_size=1000):
+def list_multipart_pages(prefix: str, *, page_size: int = 1000) -> Iterator[list[ListedUpload]]:
     """The bucket's unfinished multipart uploads under ``prefix``, a page (a list of at most
     ``page_size``) per ``ListMultipartUploads`` request."""
-    pages = client().get_paginator("list_multipart_uploads").paginate(
-        Bucket=bucket_name(), Prefix=prefix, PaginationConfig={"PageSize": page_size}
-    )
+    paginator = client().get_paginator("list_multipart_uploads")
+    pages = paginator.paginate(Bucket=bucket_name(), Prefix=prefix, PaginationConfig={"PageSize": page_size})
     with _storage_errors():
         for page in pages:
             yield [
-                ListedUpload(item["Key"], item["UploadId"], item["Initiated"].astimezone(timezone.utc))
+                ListedUpload(item["Key"], item["UploadId"], item["Initiated"].astimezone(UTC))
                 for item in page.get("Uploads", [])
             ]

@@ -5,8 +5,10 @@ import hashlib
 import io
 import re
 import warnings
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext, pgettext_lazy
@@ -47,7 +49,7 @@ class ImageInfo:
     height: int
 
 
-def human_size(size):
+def human_size(size: int) -> str:
     """``12.4 MB``, ``10 MB``, ``532 KB``, ``17 bytes`` in the active language (``12,4 MB`` in German);
     1 MB = 1,048,576 bytes, as the browser shows."""
     for factor, unit in _SIZE_UNITS:
@@ -57,7 +59,7 @@ def human_size(size):
     return byte_count(size)
 
 
-def byte_count(size, *, grouped=False):
+def byte_count(size: int, *, grouped: bool = False) -> str:
     """``17 bytes``; ``2,001 bytes`` (``2.001 Bytes`` in German) when ``grouped``."""
     return ngettext("%(count)s byte", "%(count)s bytes", size) % {
         "count": number_format(size, force_grouping=grouped)
@@ -69,7 +71,7 @@ def type_name(content_type: str) -> str:
     return filetypes.name(content_type)
 
 
-def check_request(data, *, in_parts=False):
+def check_request(data: object, *, in_parts: bool = False) -> Declared:
     """Validate the create call's JSON body; return the declared file or raise.
 
     A file sent ``in_parts`` needs no whole-file digest under REQUIRE_CHECKSUM: S3 checks each
@@ -121,14 +123,17 @@ def check_request(data, *, in_parts=False):
             message = gettext("Files of an unknown type are not accepted; upload %(names)s.")
         raise UnsupportedType(message % {"type": content_type, "names": names}, field="content_type")
     required = conf.get("REQUIRE_CHECKSUM") and not in_parts
-    return Declared(filename, content_type, size, _checked_digest(data.get("sha256"), required=required), profile)
+    return Declared(
+        filename, content_type, size, _checked_digest(data.get("sha256"), required=required), profile
+    )
 
 
-def _checked_digest(value, *, required):
+def _checked_digest(value: object, *, required: bool) -> str:
     if value is None or value == "":
         if required:
             raise InvalidField(
-                gettext("The field 'sha256' is required: the file's SHA-256 digest, base64-encoded."), field="sha256"
+                gettext("The field 'sha256' is required: the file's SHA-256 digest, base64-encoded."),
+                field="sha256",
             )
         return ""
     try:
@@ -137,7 +142,8 @@ def _checked_digest(value, *, required):
         valid = False
     if not valid:
         raise InvalidField(
-            gettext("The field 'sha256' must be a SHA-256 digest, base64-encoded (44 characters)."), field="sha256"
+            gettext("The field 'sha256' must be a SHA-256 digest, base64-encoded (44 characters)."),
+            field="sha256",
         )
     return value
 
@@ -147,7 +153,7 @@ def _checked_digest(value, *, required):
 _MARKUP = re.compile(rb"<(script|html|!doctype|svg|iframe|object|embed|body|\?xml)[\s>/]", re.IGNORECASE)
 
 
-def sniff_type(head):
+def sniff_type(head: bytes) -> str | None:
     """The image type that the first bytes announce, or None."""
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
@@ -162,19 +168,27 @@ def sniff_type(head):
     return None
 
 
-def _is_avif_ftyp(head):
+def _is_avif_ftyp(head: bytes) -> bool:
     box_size = int.from_bytes(head[:4], "big")
     brands = [head[8:12]] + [head[at : at + 4] for at in range(16, min(box_size, len(head)) - 3, 4)]
     return b"avif" in brands or b"avis" in brands
 
 
-def check_digest(declared, stored):
+def check_digest(declared: Declared, stored: str) -> None:
     """S3 refused other bytes already; this confirms that the object is the one that was pinned."""
     if declared.sha256 and stored != declared.sha256:
         raise VerificationFailed(gettext("The stored file's SHA-256 digest is not the one declared."))
 
 
-def check_object(declared, *, size, content_type, head, final=False, extra_headers=()):
+def check_object(
+    declared: Declared,
+    *,
+    size: int,
+    content_type: str,
+    head: bytes,
+    final: bool = False,
+    extra_headers: Sequence[str] = (),
+) -> ImageInfo:
     """Check a stored object against what was signed; return its dimensions or raise VerificationFailed.
 
     ``size`` and ``content_type`` come from S3's HEAD, ``head`` is the object's first bytes: when
@@ -208,7 +222,7 @@ def check_object(declared, *, size, content_type, head, final=False, extra_heade
     return ImageInfo(content_type=declared.content_type, width=width, height=height)
 
 
-def _dimensions(head, declared, *, whole, final):
+def _dimensions(head: bytes, declared: Declared, *, whole: bool, final: bool) -> tuple[int, int]:
     content_type = declared.content_type
     if whole:
         return _decoded_size(head, declared)
@@ -226,12 +240,12 @@ def _dimensions(head, declared, *, whole, final):
         raise HeaderIncomplete() from None
 
 
-def _decoded_size(data, declared):
+def _decoded_size(data: bytes, declared: Declared) -> tuple[int, int]:
     """Decode every pixel: only for files small enough to have been read whole."""
     return _pillow_size(data, declared, decode=True)
 
 
-def _pillow_size(data, declared, *, decode=False):
+def _pillow_size(data: bytes, declared: Declared, *, decode: bool = False) -> tuple[int, int]:
     content_type = declared.content_type
     expected = type_name(content_type)
     try:
@@ -251,7 +265,7 @@ def _pillow_size(data, declared, *, decode=False):
     return width, height
 
 
-def _checked(size, declared):
+def _checked(size: tuple[int, int], declared: Declared) -> tuple[int, int]:
     width, height = size
     profile = declared.profile
     if width < 1 or height < 1:
@@ -265,20 +279,26 @@ def _checked(size, declared):
             max_pixels,
         )
         grouped = {"width": width, "height": height, "max_pixels": max_pixels}
-        raise VerificationFailed(message % {key: number_format(n, force_grouping=True) for key, n in grouped.items()})
+        raise VerificationFailed(
+            message % {key: number_format(n, force_grouping=True) for key, n in grouped.items()}
+        )
     min_width, min_height = conf.get("MIN_WIDTH", profile), conf.get("MIN_HEIGHT", profile)
     sizes = {"width": width, "height": height}
     if width < min_width or height < min_height:
-        message = gettext("The image is %(width)s × %(height)s pixels; the minimum is %(min_width)s × %(min_height)s.")
+        message = gettext(
+            "The image is %(width)s × %(height)s pixels; the minimum is %(min_width)s × %(min_height)s."
+        )
         raise VerificationFailed(message % {**sizes, "min_width": min_width, "min_height": min_height})
     max_width, max_height = conf.get("MAX_WIDTH", profile), conf.get("MAX_HEIGHT", profile)
     if width > max_width or height > max_height:
-        message = gettext("The image is %(width)s × %(height)s pixels; the maximum is %(max_width)s × %(max_height)s.")
+        message = gettext(
+            "The image is %(width)s × %(height)s pixels; the maximum is %(max_width)s × %(max_height)s."
+        )
         raise VerificationFailed(message % {**sizes, "max_width": max_width, "max_height": max_height})
     return width, height
 
 
-def _webp_size(head):
+def _webp_size(head: bytes) -> tuple[int, int] | None:
     chunk = head[12:16]
     if chunk == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
         return int.from_bytes(head[26:28], "little") & 0x3FFF, int.from_bytes(head[28:30], "little") & 0x3FFF
@@ -290,7 +310,7 @@ def _webp_size(head):
     return None
 
 
-def _avif_size(head):
+def _avif_size(head: bytes) -> tuple[int, int] | None:
     # The primary image's 'ispe' (image spatial extents) property: version/flags, width, height.
     at = head.find(b"ispe")
     if at < 4 or len(head) < at + 16:
@@ -303,23 +323,35 @@ _HEADER_READERS = {"image/webp": _webp_size, "image/avif": _avif_size}
 
 # --- Uploads sent in parts (S3 multipart) ------------------------------------------------------
 
+
+class ListedPart(Protocol):
+    """What the rules below read of a part the storage lists: ``s3.StoredPart``, which is not
+    imported here (``s3`` is in this module's layer)."""
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def size(self) -> int: ...
+
+
 # S3 assembles at most this many parts into one object.
 MAX_PARTS = 10_000
 # Parts one call may ask URLs for: their digests keep the body far under the API's 16 KB.
 SIGN_BATCH = 100
 
 
-def part_count(size, part_size):
+def part_count(size: int, part_size: int) -> int:
     """How many parts a file of ``size`` bytes goes in: ``part_size`` bytes each, the last the rest."""
     return -(-size // part_size)
 
 
-def part_length(number, size, part_size):
+def part_length(number: int, size: int, part_size: int) -> int:
     """The bytes of part ``number`` (counted from 1) of a file of ``size`` bytes."""
     return min(part_size, size - (number - 1) * part_size)
 
 
-def check_part_count(declared, part_size):
+def check_part_count(declared: Declared, part_size: int) -> None:
     """Refuse a file that would need more parts than S3 assembles, as any file over the limit is."""
     largest = MAX_PARTS * part_size
     if declared.size > largest:
@@ -330,7 +362,7 @@ def check_part_count(declared, part_size):
         raise TooLarge(message % {"size": shown, "limit": limit}, field="size")
 
 
-def check_parts(data):
+def check_parts(data: object) -> list[tuple[int, str]]:
     """Validate the body of a call that asks for part URLs: ``{"parts": [{"number", "sha256"}, …]}``.
 
     Returns ``[(number, sha256)]`` in the order asked; whether each number exists in the upload
@@ -344,7 +376,9 @@ def check_parts(data):
         raise InvalidField(shape, field="parts")
     if len(parts) > SIGN_BATCH:
         message = ngettext(
-            "Ask for at most %(limit)d part at a time.", "Ask for at most %(limit)d parts at a time.", SIGN_BATCH
+            "Ask for at most %(limit)d part at a time.",
+            "Ask for at most %(limit)d parts at a time.",
+            SIGN_BATCH,
         )
         raise InvalidField(message % {"limit": SIGN_BATCH}, field="parts")
     wanted = {}
@@ -355,7 +389,9 @@ def check_parts(data):
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
             raise InvalidField(gettext("A part's number must be a whole number, 1 or more."), field="parts")
         if number in wanted:
-            raise InvalidField(gettext("Part %(number)d is asked for twice.") % {"number": number}, field="parts")
+            raise InvalidField(
+                gettext("Part %(number)d is asked for twice.") % {"number": number}, field="parts"
+            )
         if not _is_sha256(part.get("sha256")):
             message = gettext("Part %(number)d needs its SHA-256 digest, base64-encoded (44 characters).")
             raise InvalidField(message % {"number": number}, field="parts")
@@ -363,14 +399,14 @@ def check_parts(data):
     return list(wanted.items())
 
 
-def _is_sha256(value):
+def _is_sha256(value: object) -> bool:
     try:
         return isinstance(value, str) and len(base64.b64decode(value, validate=True)) == 32
     except ValueError:
         return False
 
 
-def check_part_numbers(wanted, count):
+def check_part_numbers(wanted: Iterable[tuple[int, str]], count: int) -> None:
     """Refuse a part number the file does not have (``count`` parts)."""
     for number, _sha256 in wanted:
         if number > count:
@@ -382,13 +418,17 @@ def check_part_numbers(wanted, count):
             raise InvalidField(message % {"number": number, "count": count}, field="parts")
 
 
-def check_stored_parts(stored, declared, *, size, part_size):
+def check_stored_parts(
+    stored: Iterable[ListedPart], declared: Container[int], *, size: int, part_size: int
+) -> None:
     """Each part S3 holds (``number``, ``size``) must be one a URL of this upload was signed for
     (``declared``: the numbers given a digest) and have the size of its place in the file: else S3
     took it some other way, and the upload fails."""
     for part in stored:
         if part.number not in declared:
-            message = gettext("The storage holds a part %(number)d that no URL of this upload was signed for.")
+            message = gettext(
+                "The storage holds a part %(number)d that no URL of this upload was signed for."
+            )
             raise VerificationFailed(message % {"number": part.number})
         expected = part_length(part.number, size, part_size)
         if part.size != expected:
@@ -397,23 +437,27 @@ def check_stored_parts(stored, declared, *, size, part_size):
                 "Part %(number)d in storage is %(size)s, but %(expected)s bytes were declared.",
                 expected,
             )
-            raise VerificationFailed(message % {"number": part.number, "size": byte_count(part.size), "expected": expected})
+            raise VerificationFailed(
+                message % {"number": part.number, "size": byte_count(part.size), "expected": expected}
+            )
 
 
-def missing_parts(stored, count):
+def missing_parts(stored: Iterable[ListedPart], count: int) -> list[int]:
     """The numbers of a file's ``count`` parts that are not among the ``stored`` ones."""
     held = {part.number for part in stored}
     return [number for number in range(1, count + 1) if number not in held]
 
 
-def composite_checksum(digests):
+def composite_checksum(digests: Sequence[str]) -> str:
     """The checksum S3 stores for an object assembled from parts of these SHA-256s (base64, in
     order): the SHA-256 of the parts' digests one after another, a dash, and how many there are."""
     joined = b"".join(base64.b64decode(digest) for digest in digests)
     return f"{base64.b64encode(hashlib.sha256(joined).digest()).decode()}-{len(digests)}"
 
 
-def check_composite(expected, stored):
+def check_composite(expected: str, stored: str) -> None:
     """The assembled object is made of exactly the parts whose digests were declared and signed."""
     if stored != expected:
-        raise VerificationFailed(gettext("The stored file's checksum is not the one its declared parts give."))
+        raise VerificationFailed(
+            gettext("The stored file's checksum is not the one its declared parts give.")
+        )

@@ -3,6 +3,8 @@ hidden input that carries the chosen upload ids, in order, back to the form."""
 
 import json
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
 from django.templatetags.static import static
@@ -11,7 +13,7 @@ from django.utils.translation import gettext
 
 from uploads import conf, filetypes, publishing, services, variants, verify
 from uploads.middleware import peek_user
-from uploads.models import Upload
+from uploads.models import Decision, Upload
 from uploads.selection import Selection, ids_of
 
 # reverse() needs a real UUID; the JavaScript fills "{id}" back in.
@@ -22,7 +24,7 @@ _PLACEHOLDER = uuid.UUID(int=0)
 CAPTURE_VALUES = ("user", "environment")
 
 
-def check_capture(capture, owner):
+def check_capture(capture: str | None, owner: str) -> str | None:
     """``capture`` if it is None (no camera asked for) or one of ``CAPTURE_VALUES``; a ValueError
     that names ``owner`` (what was given it) otherwise."""
     if capture is None or capture in CAPTURE_VALUES:
@@ -33,11 +35,11 @@ def check_capture(capture, owner):
     )
 
 
-def _url_template(name):
+def _url_template(name: str) -> str:
     return reverse(name, args=[_PLACEHOLDER]).replace(str(_PLACEHOLDER), "{id}")
 
 
-def uploader_context(profile, capture=None):
+def uploader_context(profile: str, capture: str | None = None) -> dict[str, Any]:
     """Everything the uploader element needs for one profile: API URLs, limits and texts."""
     allowed = conf.get("ALLOWED_TYPES", profile)
     return {
@@ -66,7 +68,7 @@ def uploader_context(profile, capture=None):
     }
 
 
-def client_resize(profile):
+def client_resize(profile: str) -> str:
     """The profile's CLIENT_RESIZE with its defaults filled in, as the JSON of data-client-resize;
     "" when it has none (the page then sends every file as picked)."""
     spec = conf.get("CLIENT_RESIZE", profile)
@@ -82,14 +84,14 @@ class UploadWidget(forms.Widget):
 
     def __init__(
         self,
-        attrs=None,
+        attrs: dict[str, Any] | None = None,
         *,
-        profile=conf.DEFAULT_PROFILE,
-        multiple=False,
-        max_count=None,
-        first_badge=None,
-        capture=None,
-    ):
+        profile: str = conf.DEFAULT_PROFILE,
+        multiple: bool = False,
+        max_count: int | None = None,
+        first_badge: str | None = None,
+        capture: str | None = None,
+    ) -> None:
         super().__init__(attrs)
         self.profile, self.multiple, self.max_count = profile, multiple, max_count
         # A label for the first image, for models that show it first (a cover); None shows none.
@@ -98,25 +100,25 @@ class UploadWidget(forms.Widget):
         self.capture = check_capture(capture, "UploadWidget")
 
     @property
-    def media(self):
+    def media(self) -> forms.Media:
         # The catalogue is a plain script so gettext() exists before the (deferred) module runs.
         return forms.Media(
             css={"all": ["uploads/uploader.css"]},
             js=[reverse("uploads:jsi18n"), forms.Script("uploads/uploader.js", type="module")],
         )
 
-    def use_required_attribute(self, initial):
+    def use_required_attribute(self, initial: object) -> bool:
         # The file input is empty once its files are on their way; the ids are what the form needs.
         return False
 
-    def value_from_datadict(self, data, files, name):
+    def value_from_datadict(self, data: Mapping[str, Any], files: Mapping[str, Any], name: str) -> list[str]:
         # The page sends one comma-separated field; other clients may repeat the name instead.
         return ids_of(data.getlist(name) if hasattr(data, "getlist") else data.get(name))
 
-    def value_omitted_from_data(self, data, files, name):
+    def value_omitted_from_data(self, data: Mapping[str, Any], files: Mapping[str, Any], name: str) -> bool:
         return name not in data
 
-    def get_context(self, name, value, attrs):
+    def get_context(self, name: str, value: object, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         selection = Selection.of(value)
         shown = self._shown(selection)
@@ -124,7 +126,9 @@ class UploadWidget(forms.Widget):
         base = given.get("id") or name
         # What the form adds (aria-invalid, its help text's id) belongs on the input people reach.
         file_attrs = {key: value for key, value in given.items() if key not in ("id", "aria-describedby")}
-        file_attrs["aria-describedby"] = " ".join(filter(None, [f"{base}_hint", given.get("aria-describedby")]))
+        file_attrs["aria-describedby"] = " ".join(
+            filter(None, [f"{base}_hint", given.get("aria-describedby")])
+        )
         context["widget"].update(
             {
                 **uploader_context(self.profile, self.capture),
@@ -139,7 +143,7 @@ class UploadWidget(forms.Widget):
         )
         return context
 
-    def _shown(self, selection):
+    def _shown(self, selection: Selection) -> list[dict[str, Any]]:
         """The chosen uploads this viewer may see, each with its thumbnail and review note: their
         own verified ones, and those already attached.
 
@@ -156,13 +160,14 @@ class UploadWidget(forms.Widget):
         visible = [
             rows[pk]
             for pk in ids
-            if pk in rows and (pk in selection.attached or (user is not None and rows[pk].owner_id == user.pk))
+            if pk in rows
+            and (pk in selection.attached or (user is not None and rows[pk].owner_id == user.pk))
         ]
         rejections = services.latest_decisions(visible, rejected_only=True)
         return [_row(row, user, rejections.get(row.pk)) for row in visible]
 
 
-def _row(upload, viewer, rejection):
+def _row(upload: Upload, viewer: services.Viewer, rejection: Decision | None) -> dict[str, Any]:
     """One row's upload, thumbnail URL (or None, for the placeholder), review state and note."""
     # Shown to the viewer only as publishing allows: a rejected image to its owner and staff alone.
     visible = publishing.may_view(upload, viewer)
@@ -176,13 +181,13 @@ def _row(upload, viewer, rejection):
     }
 
 
-def _preview_coming(row):
+def _preview_coming(row: Upload) -> bool:
     """Whether a row without a thumbnail will have one: its profile names variants and their task
     has not finished. A task that finished without it found bytes that do not render."""
     return variants.thumbnail_name(row.profile) is not None and row.variants_due is not None
 
 
-def review_note(row, state, rejection=None):
+def review_note(row: Upload, state: str, rejection: Decision | None = None) -> str:
     """What the seller's form says of a reviewed upload in ``state`` (``publishing.state``), or "":
     awaiting review, approved, or rejected with the reason of ``rejection`` (its latest decision)."""
     if state == publishing.REJECTED:
