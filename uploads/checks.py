@@ -399,16 +399,22 @@ def check_variant_tasks(app_configs: Sequence[AppConfig] | None, **kwargs: Any) 
     return []
 
 
-def _valid_profiles() -> list[str]:
-    """The profiles whose VARIANTS keep their rules (the others are reported as such)."""
+def _profiles_to_check() -> list[str]:
+    """The default profile and every named profile written as a dict (others are reported as such)."""
     profiles = conf.get("PROFILES")
     named = (
         [name for name, overrides in profiles.items() if isinstance(overrides, dict)]
         if isinstance(profiles, dict)
         else []
     )
-    candidates = [conf.DEFAULT_PROFILE, *named]
-    return [name for name in candidates if conf.SETTINGS["VARIANTS"].valid(conf.get("VARIANTS", name))]
+    return list(dict.fromkeys([conf.DEFAULT_PROFILE, *named]))
+
+
+def _valid_profiles() -> list[str]:
+    """The profiles whose VARIANTS keep their rules (the others are reported as such)."""
+    return [
+        name for name in _profiles_to_check() if conf.SETTINGS["VARIANTS"].valid(conf.get("VARIANTS", name))
+    ]
 
 
 def _task_backend_checks(alias: str) -> list[CheckMessage]:
@@ -443,13 +449,7 @@ def check_client_resize(app_configs: Sequence[AppConfig] | None, **kwargs: Any) 
     if not isinstance(conf.user_settings(), dict):
         return []
     errors = []
-    profiles = conf.get("PROFILES")
-    named = (
-        [name for name, overrides in profiles.items() if isinstance(overrides, dict)]
-        if isinstance(profiles, dict)
-        else []
-    )
-    for profile in dict.fromkeys([conf.DEFAULT_PROFILE, *named]):
+    for profile in _profiles_to_check():
         spec = conf.get("CLIENT_RESIZE", profile)
         if spec is not None and conf.SETTINGS["CLIENT_RESIZE"].valid(spec):
             errors += _resize_target_checks(profile, spec)
