@@ -104,7 +104,7 @@ BARE_FETCH = """([digests, parallel]) => {
       window.bareError = String(error)
     }
   })
-}""" % {"create": CREATE_URL}
+}""" % {"create": CREATE_URL}  # noqa: UP031  %-style: the script's own braces stay single
 
 # Our page's own parallelism (multipart.js PARALLEL_PARTS); the bare run uses the same.
 PARALLEL_PARTS = 4
@@ -144,7 +144,9 @@ def _empty_bucket(env):
         for item in page.get("Contents", []):
             client.delete_object(Bucket=environment.BUCKET, Key=item["Key"])
     for upload in client.list_multipart_uploads(Bucket=environment.BUCKET).get("Uploads", []):
-        client.abort_multipart_upload(Bucket=environment.BUCKET, Key=upload["Key"], UploadId=upload["UploadId"])
+        client.abort_multipart_upload(
+            Bucket=environment.BUCKET, Key=upload["Key"], UploadId=upload["UploadId"]
+        )
 
 
 # How the two kinds of runs place the processes: Chromium's core (None: every core), and the others'.
@@ -154,8 +156,14 @@ CORES = ("apart", "shared")
 def _pin(pid, cores):
     """Every thread of process ``pid`` on ``cores`` (a set of CPU numbers)."""
     if not shutil.which("taskset"):
-        raise BenchmarkError("the benchmark needs taskset (Debian's util-linux) to keep Chromium on a core of its own")
-    subprocess.run(["taskset", "-a", "-p", "-c", ",".join(map(str, sorted(cores))), str(pid)], check=True, capture_output=True)
+        raise BenchmarkError(
+            "the benchmark needs taskset (Debian's util-linux) to keep Chromium on a core of its own"
+        )
+    subprocess.run(
+        ["taskset", "-a", "-p", "-c", ",".join(map(str, sorted(cores))), str(pid)],
+        check=True,
+        capture_output=True,
+    )
 
 
 @contextmanager
@@ -225,7 +233,14 @@ def measure(env, path, digests, repetitions, progress=print):
     with _settings(size), serving() as url:
         env.allow_origin(url)
         for kind in CORES:
-            result = {"cores": kind, "bytes": size, "parts": len(digests), "page_seconds": [], "bare_seconds": [], "loads": []}
+            result = {
+                "cores": kind,
+                "bytes": size,
+                "parts": len(digests),
+                "page_seconds": [],
+                "bare_seconds": [],
+                "loads": [],
+            }
             with placed(env, kind, path.parent) as executable:
                 browser = Browser(url, executable)
                 try:
@@ -260,7 +275,10 @@ def figures(results):
 
     rows = []
     for result in results:
-        page, bare = Stat.of(rates(result, "page_seconds"), "MB/s"), Stat.of(rates(result, "bare_seconds"), "MB/s")
+        page, bare = (
+            Stat.of(rates(result, "page_seconds"), "MB/s"),
+            Stat.of(rates(result, "bare_seconds"), "MB/s"),
+        )
         apart = result["cores"] == "apart"
         rows.append(
             Figure(
@@ -280,8 +298,15 @@ def figures(results):
 def summary(results):
     lines = []
     for result in results:
-        page, bare = statistics.median(rates(result, "page_seconds")), statistics.median(rates(result, "bare_seconds"))
-        verdict = f" (target ≥ {TARGET}×: {'met' if page >= TARGET * bare else 'not met'})" if result["cores"] == "apart" else ""
+        page, bare = (
+            statistics.median(rates(result, "page_seconds")),
+            statistics.median(rates(result, "bare_seconds")),
+        )
+        verdict = (
+            f" (target ≥ {TARGET}×: {'met' if page >= TARGET * bare else 'not met'})"
+            if result["cores"] == "apart"
+            else ""
+        )
         lines += [
             f"cores {result['cores']}: {result['bytes'] / MiB:.0f} MiB in {result['parts']} parts, {PARALLEL_PARTS} at a time; "
             f"headless Chromium {result['chromium']}; {len(result['page_seconds'])} runs each, "
@@ -294,12 +319,28 @@ def summary(results):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bigfile", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK['size_mib']} MiB, {QUICK['repetitions']} run each")
-    parser.add_argument("--size", type=int, metavar="MIB", help=f"the file's size in MiB (default {FULL['size_mib']})")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bigfile", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK['size_mib']} MiB, {QUICK['repetitions']} run each"
+    )
+    parser.add_argument(
+        "--size", type=int, metavar="MIB", help=f"the file's size in MiB (default {FULL['size_mib']})"
+    )
     parser.add_argument("--repetitions", type=int, help=f"timed runs of each (default {FULL['repetitions']})")
-    parser.add_argument("--database", choices=database.KINDS, default="sqlite", help="the throw-away database's kind (default: %(default)s)")
-    parser.add_argument("--postgres", default=database.POSTGRES_SERVER, metavar="URL", help="the PostgreSQL server (default: %(default)s)")
+    parser.add_argument(
+        "--database",
+        choices=database.KINDS,
+        default="sqlite",
+        help="the throw-away database's kind (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default=database.POSTGRES_SERVER,
+        metavar="URL",
+        help="the PostgreSQL server (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     size, repetitions = (args.size or plan["size_mib"]) * MiB, args.repetitions or plan["repetitions"]

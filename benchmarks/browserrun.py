@@ -14,12 +14,13 @@ from project import chromium
 from uploads import conf
 
 
-
 class Browser:
     def __init__(self, base_url, executable=None):
         """``executable``: what to start instead of Chromium itself (a script that starts it pinned to a core)."""
         self._playwright = sync_playwright().start()
-        self.browser = self._playwright.chromium.launch(executable_path=executable or chromium.executable(), args=chromium.ARGS)
+        self.browser = self._playwright.chromium.launch(
+            executable_path=executable or chromium.executable(), args=chromium.ARGS
+        )
         self.base_url = base_url
 
     def logged_in_page(self, username="seller"):
@@ -79,10 +80,15 @@ def raw_upload_seconds(base_url, session, csrf, files, parallel):
         created.raise_for_status()
         upload = created.json()["upload"]
         stored = requests.post(
-            upload["url"], data=upload["fields"], files={"file": (files[index].name, contents[index], "image/jpeg")}, timeout=120
+            upload["url"],
+            data=upload["fields"],
+            files={"file": (files[index].name, contents[index], "image/jpeg")},
+            timeout=120,
         )
         stored.raise_for_status()
-        completed = api.post(f"{base_url}/uploads/api/uploads/{created.json()['id']}/complete/", headers=headers, timeout=30)
+        completed = api.post(
+            f"{base_url}/uploads/api/uploads/{created.json()['id']}/complete/", headers=headers, timeout=30
+        )
         completed.raise_for_status()
 
     with ThreadPoolExecutor(parallel) as pool:
@@ -123,7 +129,10 @@ BARE_FETCH = """([parallel, csrf, createUrl]) => {
 
 def bare_fetch_seconds(browser, csrf, files, parallel):
     page = browser.logged_in_page()
-    page.evaluate(BARE_FETCH, [parallel, page.locator("[data-uploader]").get_attribute("data-csrf-token"), "/uploads/api/uploads/"])
+    page.evaluate(
+        BARE_FETCH,
+        [parallel, page.locator("[data-uploader]").get_attribute("data-csrf-token"), "/uploads/api/uploads/"],
+    )
     start = time.perf_counter()
     page.locator("#bare-fetch").set_input_files(files)
     page.wait_for_function("n => window.bareDone === n", arg=len(files), polling=50)

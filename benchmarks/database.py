@@ -47,7 +47,9 @@ def _admin(server, statement):
             connection.execute(statement)
             return connection.info.parameter_status("server_version").split(" ")[0]
     except psycopg.OperationalError as error:
-        raise BenchmarkError(f"PostgreSQL at {_safe(server)} refused {statement.split(' ')[0]} ({one_line(error)}); start it, pass --postgres URL, or use --database sqlite") from None
+        raise BenchmarkError(
+            f"PostgreSQL at {_safe(server)} refused {statement.split(' ')[0]} ({one_line(error)}); start it, pass --postgres URL, or use --database sqlite"
+        ) from None
 
 
 def _drop(server, name):

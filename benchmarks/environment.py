@@ -61,7 +61,9 @@ def started(database_kind="postgresql", postgres_server=database.POSTGRES_SERVER
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="uploads-bench-")))
         db = stack.enter_context(database.throwaway(database_kind, workdir, postgres_server))
-        s3 = SeaweedFS(workdir / "s3", access_key="bench-" + secrets.token_hex(4), secret_key=secrets.token_hex(16))
+        s3 = SeaweedFS(
+            workdir / "s3", access_key="bench-" + secrets.token_hex(4), secret_key=secrets.token_hex(16)
+        )
         stack.callback(s3.stop)
         s3.start()
         environment = Environment(workdir=workdir, s3=s3, database=db)

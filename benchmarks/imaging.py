@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.stats import Stat  # noqa: E402
+from benchmarks.stats import Stat, aligned  # noqa: E402
 
 WIDTH, HEIGHT = 4000, 3000
 # The demo's variants: product photos (all WebP q80, inside) and avatars (WebP q80, crop).
@@ -84,7 +84,11 @@ def photo(seed, width=WIDTH, height=HEIGHT, orientation=1):
     for _ in range(3):  # a gradient per channel, each at its own angle: smooth colour fields
         gradient = Image.linear_gradient("L").rotate(rng.uniform(0, 360), resample=Image.Resampling.BILINEAR)
         low, high = sorted(rng.sample(range(20, 236), 2))
-        channels.append(gradient.resize(small, Image.Resampling.BILINEAR).point(lambda v, lo=low, hi=high: lo + v * (hi - lo) // 255))
+        channels.append(
+            gradient.resize(small, Image.Resampling.BILINEAR).point(
+                lambda v, lo=low, hi=high: lo + v * (hi - lo) // 255
+            )
+        )
     image = Image.merge("RGB", channels)
     draw = ImageDraw.Draw(image)
     for _ in range(60):  # objects, out of focus once blurred and scaled up
@@ -128,7 +132,11 @@ def _peak_mb():
         with open("/proc/self/status") as status:
             return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
     except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / (1024 if sys.platform == "darwin" else 1)
+        return (
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            / 1024
+            / (1024 if sys.platform == "darwin" else 1)
+        )
 
 
 def _reset_peak():
@@ -199,7 +207,9 @@ def available(library):
     return None
 
 
-def measure(photos=FULL["photos"], repetitions=FULL["repetitions"], libraries=None, sets=tuple(SETS), progress=None):
+def measure(
+    photos=FULL["photos"], repetitions=FULL["repetitions"], libraries=None, sets=tuple(SETS), progress=None
+):
     """The figures as a dict: per library and variant set the time per photo (ms, median and
     range), CPU time, memory peak (MB) and output size; the photos; the ratios and the choice."""
     libraries = list(libraries or LIBRARIES)
@@ -221,7 +231,16 @@ def measure(photos=FULL["photos"], repetitions=FULL["repetitions"], libraries=No
             for set_name in sets:
                 if progress:
                     progress(f"{library}: {set_name}")
-                command = [sys.executable, "-m", "benchmarks.imaging", "--child", library, set_name, folder, str(repetitions)]
+                command = [
+                    sys.executable,
+                    "-m",
+                    "benchmarks.imaging",
+                    "--child",
+                    library,
+                    set_name,
+                    folder,
+                    str(repetitions),
+                ]
                 done = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True)
                 if done.returncode:
                     raise RuntimeError(f"{library} {set_name} failed:\n{done.stderr}")
@@ -258,15 +277,30 @@ def _compare(libraries, sets):
     clearly_better = [
         name
         for name, by_set in comparison.items()
-        if name in CANDIDATES and ( all(r["speed_up"] >= FASTER_ENOUGH for r in by_set.values()) or all(r["memory_ratio"] >= LIGHTER_ENOUGH for r in by_set.values()))
+        if name in CANDIDATES
+        and (
+            all(r["speed_up"] >= FASTER_ENOUGH for r in by_set.values())
+            or all(r["memory_ratio"] >= LIGHTER_ENOUGH for r in by_set.values())
+        )
     ]
     comparison["choice"] = "pyvips" if clearly_better else "Pillow"
-    comparison["rule"] = f"pyvips only if ≥{FASTER_ENOUGH}× faster or ≥{LIGHTER_ENOUGH}× less memory on every set; else Pillow (already a dependency)"
+    comparison["rule"] = (
+        f"pyvips only if ≥{FASTER_ENOUGH}× faster or ≥{LIGHTER_ENOUGH}× less memory on every set; else Pillow (already a dependency)"
+    )
     return comparison
 
 
 def table(results):
-    rows = [("library", "variants (of a landscape photo)", "CPU time per photo", "wall time", "peak memory: 1st render / all", "output")]
+    rows = [
+        (
+            "library",
+            "variants (of a landscape photo)",
+            "CPU time per photo",
+            "wall time",
+            "peak memory: 1st render / all",
+            "output",
+        )
+    ]
     for name, figures in results["libraries"].items():
         for set_name in SETS:
             if set_name not in figures:
@@ -282,26 +316,35 @@ def table(results):
                     f"{f['output_kb']:.0f} KB",
                 )
             )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = aligned(rows)
     for name, reason in results["skipped"].items():
         lines.append(f"{name}: not measured, {reason}")
     for name, by_set in results["comparison"].items():
         if isinstance(by_set, dict):
-            text = "; ".join(f"{s}: {r['speed_up']:.2f}× Pillow's speed, {1 / r['memory_ratio']:.2f}× Pillow's memory" for s, r in by_set.items())
+            text = "; ".join(
+                f"{s}: {r['speed_up']:.2f}× Pillow's speed, {1 / r['memory_ratio']:.2f}× Pillow's memory"
+                for s, r in by_set.items()
+            )
             lines.append(f"{name}: {text}")
     lines.append(f"choice: {results['comparison']['choice']} ({results['comparison']['rule']})")
     return "\n".join(lines)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.imaging", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK['photos']} photos × {QUICK['repetitions']} repetitions (about 20 s)")
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.imaging", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK['photos']} photos × {QUICK['repetitions']} repetitions (about 20 s)",
+    )
     parser.add_argument("--photos", type=int, help="how many different photos")
     parser.add_argument("--repetitions", type=int, help="renders of each photo")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--child", nargs=4, metavar=("LIBRARY", "SET", "FOLDER", "REPETITIONS"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=4, metavar=("LIBRARY", "SET", "FOLDER", "REPETITIONS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.child:
         library, set_name, folder, repetitions = args.child
@@ -311,7 +354,10 @@ def main(argv=None):
     plan["photos"] = args.photos or plan["photos"]
     plan["repetitions"] = args.repetitions or plan["repetitions"]
     started = time.monotonic()
-    print(f"{plan['photos']} photos of {WIDTH}×{HEIGHT} × {plan['repetitions']} repetitions; {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}", flush=True)
+    print(
+        f"{plan['photos']} photos of {WIDTH}×{HEIGHT} × {plan['repetitions']} repetitions; {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}",
+        flush=True,
+    )
 
     def progress(label):
         print(f"[{time.monotonic() - started:5.1f} s] {label}", flush=True)

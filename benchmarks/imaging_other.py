@@ -30,7 +30,9 @@ def library():
     return f"libvips {version} ({'pyvips-binary wheel' if pyvips.API_mode else 'system library, ABI mode'})"
 
 
-def render(data: bytes, specs: Sequence[Spec], *, max_pixels: int = 50_000_000, thumbnail: bool = False) -> list[Rendered]:
+def render(
+    data: bytes, specs: Sequence[Spec], *, max_pixels: int = 50_000_000, thumbnail: bool = False
+) -> list[Rendered]:
     """As ``uploads.imaging.render``. ``thumbnail=True``: libvips's ``thumbnail_buffer`` decodes
     instead, shrinking a JPEG on load only down to about twice the size needed."""
     specs = list(specs)
@@ -43,7 +45,9 @@ def render(data: bytes, specs: Sequence[Spec], *, max_pixels: int = 50_000_000, 
         raise UnreadableImage(f"Not a JPEG, PNG, WebP, GIF or AVIF image ({loader}).")
     width, height = header.width, header.height
     if width * height > max_pixels:
-        raise ImageTooLarge(f"The image is {width} × {height} pixels; at most {max_pixels:,} pixels are rendered.")
+        raise ImageTooLarge(
+            f"The image is {width} × {height} pixels; at most {max_pixels:,} pixels are rendered."
+        )
     if not specs:
         return []
     orientation = header.get("orientation") if header.get_typeof("orientation") else 1
@@ -55,7 +59,9 @@ def render(data: bytes, specs: Sequence[Spec], *, max_pixels: int = 50_000_000, 
             # libvips's own way: shrink-on-load leaves a factor of about 2 for its Lanczos
             # (sharper, slower); the exact size, upright, sRGB.
             options = {"export_profile": "srgb"} if header.get_typeof("icc-profile-data") else {}
-            base = pyvips.Image.thumbnail_buffer(data, needed[0], height=needed[1], size="down", fail_on="error", **options)
+            base = pyvips.Image.thumbnail_buffer(
+                data, needed[0], height=needed[1], size="down", fail_on="error", **options
+            )
         else:
             # As Pillow's draft(): a JPEG decoded at 1/1, 1/2, 1/4 or 1/8, at least the size needed.
             options = {"fail_on": "error"}

@@ -92,12 +92,26 @@ def presign(count, repetitions):
 def peer_views(count, repetitions):
     client, csrf = logged_in_client()
     params = rate(
-        _poster(client, csrf, peer.UPLOAD_PARAMS_PATH, urlencode(peer.upload_params_data("red shoe.jpg", "image/jpeg", 5_000_000)), content_type=_FORM, expect=200),
+        _poster(
+            client,
+            csrf,
+            peer.UPLOAD_PARAMS_PATH,
+            urlencode(peer.upload_params_data("red shoe.jpg", "image/jpeg", 5_000_000)),
+            content_type=_FORM,
+            expect=200,
+        ),
         count,
         repetitions,
     )
     signature = rate(
-        _poster(client, csrf, peer.SIGNATURE_PATH, urlencode(peer.signature_data()), content_type=_FORM, expect=200),
+        _poster(
+            client,
+            csrf,
+            peer.SIGNATURE_PATH,
+            urlencode(peer.signature_data()),
+            content_type=_FORM,
+            expect=200,
+        ),
         count,
         repetitions,
     )
@@ -109,8 +123,9 @@ _FORM = "application/x-www-form-urlencoded"
 
 def jpeg_of_size(target_bytes):
     """A real JPEG of about ``target_bytes``: random pixels do not compress."""
-    from PIL import Image
     import random
+
+    from PIL import Image
 
     side = int((target_bytes / 1.1) ** 0.5 / 1.0)
     rng = random.Random(target_bytes)
@@ -125,8 +140,12 @@ def _pending_rows(client, csrf, source_key, size, count):
     ids = []
     for _ in range(count):
         body = json.dumps({"filename": "bench.jpg", "content_type": "image/jpeg", "size": size})
-        created = client.post("/uploads/api/uploads/", body, content_type="application/json", headers={"X-CSRFToken": csrf}).json()
-        s3.client().copy_object(Bucket=BUCKET, Key=created["key"], CopySource={"Bucket": BUCKET, "Key": source_key})
+        created = client.post(
+            "/uploads/api/uploads/", body, content_type="application/json", headers={"X-CSRFToken": csrf}
+        ).json()
+        s3.client().copy_object(
+            Bucket=BUCKET, Key=created["key"], CopySource={"Bucket": BUCKET, "Key": source_key}
+        )
         ids.append(created["id"])
     return ids
 
@@ -162,12 +181,19 @@ def complete(count, repetitions):
             before = counter.count
             start = time.perf_counter()
             for upload_id in ids:
-                response = client.post(f"/uploads/api/uploads/{upload_id}/complete/", headers=_json_headers(csrf))
+                response = client.post(
+                    f"/uploads/api/uploads/{upload_id}/complete/", headers=_json_headers(csrf)
+                )
                 assert response.status_code == 200 and response.json()["width"], response.content[:300]
             samples.append(count / (time.perf_counter() - start))
             calls += count
             requests_seen += counter.count - before
-        results[label] = (Stat.of(samples, "/s"), requests_seen / calls, len(data), (counter.bytes_read - bytes_before) / calls)
+        results[label] = (
+            Stat.of(samples, "/s"),
+            requests_seen / calls,
+            len(data),
+            (counter.bytes_read - bytes_before) / calls,
+        )
     big, small = results["5 MB"], results["1 MB"]
     return [
         Figure(
@@ -199,7 +225,6 @@ def complete(count, repetitions):
 
 def queries():
     """Database queries per API call, and in the admin changelist with 10 and 10,000 uploads."""
-    from uploads import services
 
     client, csrf = logged_in_client()
     seller = get_user_model().objects.get(username="seller")
@@ -215,17 +240,25 @@ def queries():
 
     def create():
         body = json.dumps({"filename": "q.jpg", "content_type": "image/jpeg", "size": len(data)})
-        created.update(client.post("/uploads/api/uploads/", body, content_type="application/json", headers={"X-CSRFToken": csrf}).json())
+        created.update(
+            client.post(
+                "/uploads/api/uploads/", body, content_type="application/json", headers={"X-CSRFToken": csrf}
+            ).json()
+        )
 
     per_call = {"create": counted(create)}
     s3.client().put_object(Bucket=BUCKET, Key=created["key"], Body=data, ContentType="image/jpeg")
     upload_path = f"/uploads/api/uploads/{created['id']}/"
-    per_call["complete"] = counted(lambda: client.post(upload_path + "complete/", headers=_json_headers(csrf)))
+    per_call["complete"] = counted(
+        lambda: client.post(upload_path + "complete/", headers=_json_headers(csrf))
+    )
     per_call["detail"] = counted(lambda: client.get(upload_path))
     per_call["list"] = counted(lambda: client.get("/uploads/api/uploads/"))
     per_call["delete"] = counted(lambda: client.delete(upload_path, headers=_json_headers(csrf)))
     for name, number in per_call.items():
-        figures.append(Figure(f"queries: {name} API call", Stat(number, number, number, "queries"), note="count"))
+        figures.append(
+            Figure(f"queries: {name} API call", Stat(number, number, number, "queries"), note="count")
+        )
 
     staff, _ = logged_in_client("staff")
     changelist = {}

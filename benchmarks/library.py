@@ -22,7 +22,9 @@ def seed_seller(photos):
     ids = seed.as_new_user(SELLER, photos, "product_image")
     seller = get_user_model().objects.get(username=SELLER)
     for start in range(0, len(ids), PER_PRODUCT):
-        product = Product.objects.create(seller=seller, title=f"Product {start // PER_PRODUCT + 1}", price=Decimal("19.90"))
+        product = Product.objects.create(
+            seller=seller, title=f"Product {start // PER_PRODUCT + 1}", price=Decimal("19.90")
+        )
         product.images.set(ids[start : start + PER_PRODUCT])
     staff = get_user_model().objects.get(username="staff")
     for upload_id in ids:
@@ -54,7 +56,10 @@ def page_bytes(browser, session):
     finished, failed = [], []
     page.on("requestfinished", lambda request: finished.append(request))
     page.on("requestfailed", lambda request: failed.append(f"{request.url}: {request.failure}"))
-    page.on("response", lambda response: response.status >= 400 and failed.append(f"{response.url}: {response.status}"))
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and failed.append(f"{response.url}: {response.status}"),
+    )
     try:
         page.goto("/", wait_until="networkidle")
         if "/accounts/login/" in page.url:

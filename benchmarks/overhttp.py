@@ -44,7 +44,9 @@ READY_PATH = "/accounts/login/"
 def wrk_binary():
     found = shutil.which("wrk")
     if not found:
-        sys.exit("The HTTP benchmark needs wrk: apt-get install wrk (python -m benchmarks installs it as root).")
+        sys.exit(
+            "The HTTP benchmark needs wrk: apt-get install wrk (python -m benchmarks installs it as root)."
+        )
     return found
 
 
@@ -64,7 +66,9 @@ def parse_wrk(output, url):
     if not done or not rate or int(done.group(1)) == 0 or float(rate.group(1)) == 0:
         raise BenchmarkError(f"wrk got no replies from {url}; wrk printed: {one_line(output)}")
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return WrkReport(int(done.group(1)), float(rate.group(1)), int(errors.group(1)) if errors else 0, "WRAPPED" in output)
+    return WrkReport(
+        int(done.group(1)), float(rate.group(1)), int(errors.group(1)) if errors else 0, "WRAPPED" in output
+    )
 
 
 class Gunicorn:
@@ -72,7 +76,7 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
-        self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
+        self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)  # noqa: SIM115  gunicorn writes it while we run
         self.ready_file = Path(self.log.name).with_suffix(".ready")
         self.process = subprocess.Popen(
             [
@@ -101,13 +105,17 @@ class Gunicorn:
         while self._booted() < self.workers:
             self.check_alive()
             if time.monotonic() > deadline:
-                raise BenchmarkError(f"gunicorn's {self.workers} workers did not start within {timeout} s; log: {self.log_tail()}")
+                raise BenchmarkError(
+                    f"gunicorn's {self.workers} workers did not start within {timeout} s; log: {self.log_tail()}"
+                )
             time.sleep(0.1)
         with ThreadPoolExecutor(self.workers * 2) as pool:
             for _ in range(3):
                 replies = list(pool.map(self._ask, range(self.workers * 2)))
                 if not all(replies):
-                    raise BenchmarkError(f"gunicorn at {self.url} does not answer {READY_PATH}: {replies}; log: {self.log_tail()}")
+                    raise BenchmarkError(
+                        f"gunicorn at {self.url} does not answer {READY_PATH}: {replies}; log: {self.log_tail()}"
+                    )
 
     def _booted(self):
         try:
@@ -123,7 +131,9 @@ class Gunicorn:
 
     def check_alive(self):
         if self.process.poll() is not None:
-            raise BenchmarkError(f"gunicorn exited with code {self.process.returncode}; log: {self.log_tail()}")
+            raise BenchmarkError(
+                f"gunicorn exited with code {self.process.returncode}; log: {self.log_tail()}"
+            )
 
     def log_tail(self, lines=8):
         return one_line("\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:]))
@@ -153,7 +163,18 @@ class Gunicorn:
         self.ready_file.unlink(missing_ok=True)
 
 
-def load(server, paths, *, session, csrf, body="", content_type="application/json", seconds=5, connections=4, repetitions=3):
+def load(
+    server,
+    paths,
+    *,
+    session,
+    csrf,
+    body="",
+    content_type="application/json",
+    seconds=5,
+    connections=4,
+    repetitions=3,
+):
     """Requests per second that wrk gets through ``paths``, and the workers' CPU milliseconds per
     request, one sample of each per repetition.
 
@@ -166,7 +187,11 @@ def load(server, paths, *, session, csrf, body="", content_type="application/jso
         these = paths() if callable(paths) else paths
         url = server.url + these[0]
         lua = LUA.format(
-            session=session, csrf=csrf, content_type=content_type, body=body, paths=", ".join(f'"{p}"' for p in these)
+            session=session,
+            csrf=csrf,
+            content_type=content_type,
+            body=body,
+            paths=", ".join(f'"{p}"' for p in these),
         )
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(lua)
@@ -179,15 +204,21 @@ def load(server, paths, *, session, csrf, body="", content_type="application/jso
                 timeout=seconds + 30,
             )
         except subprocess.TimeoutExpired as error:
-            raise BenchmarkError(f"wrk did not finish its {seconds} s run against {url} within {seconds + 30} s; wrk printed: {one_line(error.stdout or '')}") from None
+            raise BenchmarkError(
+                f"wrk did not finish its {seconds} s run against {url} within {seconds + 30} s; wrk printed: {one_line(error.stdout or '')}"
+            ) from None
         finally:
             os.unlink(script.name)
         output = done.stdout + done.stderr
         if done.returncode:
-            raise BenchmarkError(f"wrk failed (exit code {done.returncode}) against {url}; wrk printed: {one_line(output)}")
+            raise BenchmarkError(
+                f"wrk failed (exit code {done.returncode}) against {url}; wrk printed: {one_line(output)}"
+            )
         report = parse_wrk(output, url)
         if report.error_replies:
-            raise BenchmarkError(f"wrk saw {report.error_replies} error replies from {url}; wrk printed: {one_line(output)}")
+            raise BenchmarkError(
+                f"wrk saw {report.error_replies} error replies from {url}; wrk printed: {one_line(output)}"
+            )
         if report.wrapped:
             raise BenchmarkError(f"wrk used up its {len(these)} single-use paths at {url}; give it more")
         cpu = server.cpu_seconds() - cpu_before

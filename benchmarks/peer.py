@@ -8,7 +8,7 @@ to sign every S3 request of it: initiate, each 20 MB part, complete.
 import hashlib
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -82,24 +82,32 @@ def upload_params_data(filename, content_type, size):
     return {"dest": DEST, "name": filename, "type": content_type, "size": str(size)}
 
 
-def signature_data(key="peer/0/photo.jpg", *, bucket="demo-uploads", host="s3.us-east-1.amazonaws.com",
-                   region="us-east-1", now=None):
+def signature_data(
+    key="peer/0/photo.jpg",
+    *,
+    bucket="demo-uploads",
+    host="s3.us-east-1.amazonaws.com",
+    region="us-east-1",
+    now=None,
+):
     """The form the widget POSTs to get_aws_v4_signature for one S3 request (here: initiate).
 
     Evaporate builds the SigV4 string to sign in the browser, URL-encodes it and sends it with
     its timestamp; the view only HMACs it, so only its shape matters, not its exact bytes.
     """
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     empty = hashlib.sha256(b"").hexdigest()
     headers = {"host": host, "content-type": "image/jpeg", "x-amz-acl": "private", "x-amz-date": stamp}
-    canonical = "\n".join([
-        "POST",
-        f"/{bucket}/{quote(key)}",
-        "uploads=",
-        "".join(f"{name}:{value}\n" for name, value in sorted(headers.items())),
-        ";".join(sorted(headers)),
-        empty,
-    ])
+    canonical = "\n".join(
+        [
+            "POST",
+            f"/{bucket}/{quote(key)}",
+            "uploads=",
+            "".join(f"{name}:{value}\n" for name, value in sorted(headers.items())),
+            ";".join(sorted(headers)),
+            empty,
+        ]
+    )
     scope = f"{stamp[:8]}/{region}/s3/aws4_request"
     to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
     # encodeURIComponent keeps these; Python's quote would escape them.

@@ -1,10 +1,12 @@
 """The table on the terminal, the same rows as JSON, and a small bar chart of the ratios."""
 
 import json
-import platform
 import os
+import platform
 from dataclasses import asdict, is_dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
+from benchmarks.stats import aligned
 
 
 def table(figures):
@@ -20,9 +22,7 @@ def table(figures):
                 {True: "yes", False: "NO", None: ""}[f.met],
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = aligned(rows)
     return "\n".join(lines)
 
 
@@ -47,7 +47,7 @@ def write_json(figures, path, *, quick, database="", details=None):
     path.write_text(
         json.dumps(
             {
-                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": machine(),
                 "quick": quick,
                 "database": database,
@@ -81,6 +81,6 @@ def write_chart(figures, path):
         ax.text(f.ratio, y, f"  {f.ratio:.2f}", va="center", fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("ours ÷ reference (green: target met, red: missed)")
-    ax.set_title(f"uploads benchmark · {datetime.now(timezone.utc):%Y-%m-%d} · {machine()}", fontsize=9)
+    ax.set_title(f"uploads benchmark · {datetime.now(UTC):%Y-%m-%d} · {machine()}", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

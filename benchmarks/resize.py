@@ -44,6 +44,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import database, environment  # noqa: E402
 from benchmarks.errors import BenchmarkError  # noqa: E402
+from benchmarks.stats import aligned  # noqa: E402
 
 MB = 1e6
 QUICK = {"photos": 6, "repetitions": 1}
@@ -132,7 +133,12 @@ def upload_run(browser, username, files, uplink_mbit=None):
             cdp.send("Network.enable")
             cdp.send(
                 "Network.emulateNetworkConditions",
-                {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": uplink_mbit * 1e6 / 8},
+                {
+                    "offline": False,
+                    "latency": 0,
+                    "downloadThroughput": -1,
+                    "uploadThroughput": uplink_mbit * 1e6 / 8,
+                },
             )
         page.evaluate(LISTEN)
         seconds = pick_and_wait(page, files)
@@ -154,7 +160,13 @@ def measure(env, files, repetitions, uplinks, progress=print):
     for username in users:
         get_user_model().objects.create_user(username, password=environment.PASSWORD)
     results = {
-        run: {"network": _network(run[0]), "run": run[1], "target": target_of(TARGETS[run[1]]), "seconds": [], "loads": []}
+        run: {
+            "network": _network(run[0]),
+            "run": run[1],
+            "target": target_of(TARGETS[run[1]]),
+            "seconds": [],
+            "loads": [],
+        }
         for run in runs
     }
     with serving() as url:
@@ -222,7 +234,16 @@ def _network(uplink):
 
 
 def table(results):
-    header = ("network", "run", "sent", "per photo", "largest side", "time (median, range)", "per photo", "load")
+    header = (
+        "network",
+        "run",
+        "sent",
+        "per photo",
+        "largest side",
+        "time (median, range)",
+        "per photo",
+        "load",
+    )
     rows = [header]
     for result in results:
         median = statistics.median(result["seconds"])
@@ -239,25 +260,34 @@ def table(results):
                 f"{statistics.median(result['loads']):.1f}",
             )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
+    lines = aligned(rows)
     return "\n".join(lines)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.resize", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK['photos']} photos, {QUICK['repetitions']} run each")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"{QUICK['photos']} photos, {QUICK['repetitions']} run each"
+    )
     parser.add_argument("--photos", type=int, help=f"photos per run (default {FULL['photos']})")
     parser.add_argument("--repetitions", type=int, help=f"runs of each row (default {FULL['repetitions']})")
     parser.add_argument(
-        "--uplink", type=float, default=DEFAULT_UPLINK, help="Mbit/s of the throttled rows; 0 skips them (default: %(default)s)"
+        "--uplink",
+        type=float,
+        default=DEFAULT_UPLINK,
+        help="Mbit/s of the throttled rows; 0 skips them (default: %(default)s)",
     )
     parser.add_argument(
-        "--database", choices=database.KINDS, default="sqlite", help="the throw-away database's kind (default: %(default)s)"
+        "--database",
+        choices=database.KINDS,
+        default="sqlite",
+        help="the throw-away database's kind (default: %(default)s)",
     )
     parser.add_argument(
-        "--postgres", default=database.POSTGRES_SERVER, metavar="URL", help="the PostgreSQL server (default: %(default)s)"
+        "--postgres",
+        default=database.POSTGRES_SERVER,
+        metavar="URL",
+        help="the PostgreSQL server (default: %(default)s)",
     )
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL

@@ -33,19 +33,31 @@ def upload(client, csrf, data, filename, profile="default"):
     """Create, store and complete one upload through the API (Django's test client, logged in);
     returns the verified upload's id."""
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
-    body = {"filename": filename, "content_type": "image/jpeg", "size": len(data), "sha256": digest, "profile": profile}
+    body = {
+        "filename": filename,
+        "content_type": "image/jpeg",
+        "size": len(data),
+        "sha256": digest,
+        "profile": profile,
+    }
     headers = {"X-CSRFToken": csrf}
     created = client.post(API, json.dumps(body), content_type="application/json", headers=headers)
     if created.status_code != 201:
-        raise BenchmarkError(f"create for {filename} answered {created.status_code}: {one_line(created.content.decode())}")
+        raise BenchmarkError(
+            f"create for {filename} answered {created.status_code}: {one_line(created.content.decode())}"
+        )
     reply = created.json()
     policy = reply["upload"]
-    stored = requests.post(policy["url"], data=policy["fields"], files={"file": (filename, data, "image/jpeg")}, timeout=120)
+    stored = requests.post(
+        policy["url"], data=policy["fields"], files={"file": (filename, data, "image/jpeg")}, timeout=120
+    )
     if not stored.ok:
         raise BenchmarkError(f"S3 refused {filename} with {stored.status_code}: {one_line(stored.text)}")
     completed = client.post(f"{API}{reply['id']}/complete/", content_type="application/json", headers=headers)
     if completed.status_code != 200:
-        raise BenchmarkError(f"complete for {filename} answered {completed.status_code}: {one_line(completed.content.decode())}")
+        raise BenchmarkError(
+            f"complete for {filename} answered {completed.status_code}: {one_line(completed.content.decode())}"
+        )
     return reply["id"]
 
 

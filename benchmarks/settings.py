@@ -1,8 +1,7 @@
 """The demo's settings, plus the peer app and a few views to measure against; a throw-away database."""
 
-from project.settings import *  # noqa: F403
-
 from benchmarks import peer
+from project.settings import *  # noqa: F403
 
 DEBUG = False
 # The app's defaults: the demo's per-seller limits would stop the load runs within seconds. The

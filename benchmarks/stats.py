@@ -67,3 +67,13 @@ class Figure:
         data = asdict(self)
         data["ratio"] = self.ratio
         return data
+
+
+def aligned(rows):
+    """Rows of strings as lines of left-aligned columns, the first row a header underlined with dashes."""
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return lines

@@ -37,12 +37,16 @@ Transfer/sec:       0.00B
 
 
 def test_wrk_report_gives_requests_and_rate():
-    assert parse_wrk(REPLIES, URL) == WrkReport(requests=787, per_second=785.73, error_replies=0, wrapped=False)
+    assert parse_wrk(REPLIES, URL) == WrkReport(
+        requests=787, per_second=785.73, error_replies=0, wrapped=False
+    )
 
 
 def test_wrk_report_counts_error_replies_and_wrapped_paths():
     output = "WRAPPED\n" + REPLIES.replace("Requests/sec", "  Non-2xx or 3xx responses: 12\nRequests/sec")
-    assert parse_wrk(output, URL) == WrkReport(requests=787, per_second=785.73, error_replies=12, wrapped=True)
+    assert parse_wrk(output, URL) == WrkReport(
+        requests=787, per_second=785.73, error_replies=12, wrapped=True
+    )
 
 
 def test_wrk_with_no_replies_raises_one_line_naming_the_url_and_quoting_wrk():
@@ -50,12 +54,17 @@ def test_wrk_with_no_replies_raises_one_line_naming_the_url_and_quoting_wrk():
         parse_wrk(NO_REPLIES, URL)
     message = str(raised.value)
     assert "\n" not in message
-    assert message.startswith(f"wrk got no replies from {URL}; wrk printed: Running 1s test @ http://127.0.0.1:8000 | ")
+    assert message.startswith(
+        f"wrk got no replies from {URL}; wrk printed: Running 1s test @ http://127.0.0.1:8000 | "
+    )
     assert "0 requests in 1.00s, 0.00B read | Socket errors: connect 0, read 0, write 0, timeout 4" in message
 
 
 def test_wrk_without_a_report_raises_quoting_wrk():
-    with pytest.raises(BenchmarkError, match=r"no replies from .*; wrk printed: unable to connect to 127.0.0.1:8000 Connection refused$"):
+    with pytest.raises(
+        BenchmarkError,
+        match=r"no replies from .*; wrk printed: unable to connect to 127.0.0.1:8000 Connection refused$",
+    ):
         parse_wrk("unable to connect to 127.0.0.1:8000 Connection refused\n", URL)
 
 
@@ -93,7 +102,9 @@ def test_load_from_a_server_that_never_answers_raises_one_line_naming_the_url():
     server.socket.close()
     message = str(raised.value)
     assert "\n" not in message
-    assert message.startswith(f"wrk got no replies from {server.url}/uploads/api/uploads/; wrk printed: Running 1s test @ {server.url}")
+    assert message.startswith(
+        f"wrk got no replies from {server.url}/uploads/api/uploads/; wrk printed: Running 1s test @ {server.url}"
+    )
     assert "0 requests in" in message
 
 

@@ -12,7 +12,9 @@ def measure(photos, repetitions, sets, progress=None):
     from benchmarks import imaging
 
     ours = next(name for name, (module, *_rest) in imaging.LIBRARIES.items() if module == APP_MODULE)
-    results = imaging.measure(photos=photos, repetitions=repetitions, libraries=[ours, OTHER], sets=sets, progress=progress)
+    results = imaging.measure(
+        photos=photos, repetitions=repetitions, libraries=[ours, OTHER], sets=sets, progress=progress
+    )
     return figures(results, ours, imaging.SETS), results
 
 
@@ -37,7 +39,8 @@ def figures(results, ours, sets):
                 f["ms"],
                 o["ms"] if o else None,
                 reference_name,
-                note=f"{results['photos']['pixels']} JPEGs; ours: {ours} [{mine['version']}], {1000 / f['ms'].median:.2f} photos/s per core; the rule picks {choice}" + (f"; {OTHER}: {skipped}" if skipped else ""),
+                note=f"{results['photos']['pixels']} JPEGs; ours: {ours} [{mine['version']}], {1000 / f['ms'].median:.2f} photos/s per core; the rule picks {choice}"
+                + (f"; {OTHER}: {skipped}" if skipped else ""),
             )
         )
         rows.append(

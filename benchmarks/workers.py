@@ -33,8 +33,18 @@ class Workers:
             for number in range(self.count):
                 log = tempfile.NamedTemporaryFile(prefix=f"db-worker-{number}-", suffix=".log", delete=False)
                 self.logs.append(Path(log.name))
-                command = [sys.executable, "manage.py", "db_worker", "--interval=0.1", "--no-startup-delay", "--no-reload", f"--worker-id=bench-{number}"]
-                self.processes.append(subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT))
+                command = [
+                    sys.executable,
+                    "manage.py",
+                    "db_worker",
+                    "--interval=0.1",
+                    "--no-startup-delay",
+                    "--no-reload",
+                    f"--worker-id=bench-{number}",
+                ]
+                self.processes.append(
+                    subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                )
             self._wait_until_polling(timeout=60)
         except BaseException:
             self.stop()
@@ -53,9 +63,11 @@ class Workers:
             time.sleep(0.1)
 
     def check_alive(self):
-        for process, log in zip(self.processes, self.logs):
+        for process, log in zip(self.processes, self.logs, strict=True):
             if process.poll() is not None:
-                raise BenchmarkError(f"db_worker exited with code {process.returncode}; log: {self.log_tail(log)}")
+                raise BenchmarkError(
+                    f"db_worker exited with code {process.returncode}; log: {self.log_tail(log)}"
+                )
 
     def log_tail(self, log=None, lines=8):
         log = log or self.logs[-1]
@@ -96,7 +108,9 @@ def outcomes():
     than uploads, or "retrying", means S3 failed and a task waited to try again."""
     from django_tasks_db.models import DBTaskResult
 
-    counted = Counter(f"{status} {value}" for status, value in DBTaskResult.objects.values_list("status", "return_value"))
+    counted = Counter(
+        f"{status} {value}" for status, value in DBTaskResult.objects.values_list("status", "return_value")
+    )
     return dict(sorted(counted.items()))
 
 
@@ -119,12 +133,16 @@ def make_variants(env, upload_ids, workers, timeout):
             _check_failures()
             if time.perf_counter() - started > timeout:
                 left = rows.filter(variants_due__isnull=False).count()
-                raise BenchmarkError(f"{workers} worker(s) made the variants of {len(upload_ids) - left} of {len(upload_ids)} uploads in {timeout} s; log: {pool.log_tail()}")
+                raise BenchmarkError(
+                    f"{workers} worker(s) made the variants of {len(upload_ids) - left} of {len(upload_ids)} uploads in {timeout} s; log: {pool.log_tail()}"
+                )
             time.sleep(0.05)
         seconds, cpu = time.perf_counter() - started, pool.cpu_seconds() - cpu_before
     made = Variant.objects.filter(source__in=sources).count()
     if made != wanted:
-        raise BenchmarkError(f"the workers recorded {made} of {wanted} variants (a task said 'broken' or 'gone'?)")
+        raise BenchmarkError(
+            f"the workers recorded {made} of {wanted} variants (a task said 'broken' or 'gone'?)"
+        )
     return seconds, cpu
 
 
@@ -145,7 +163,15 @@ def throughput(env, upload_ids, repetitions, timeout):
             seconds, cpu = make_variants(env, upload_ids, workers, timeout)
             rates[workers].append(len(upload_ids) / seconds)
             cpu_per_upload[workers].append(cpu / len(upload_ids))
-            runs.append({"workers": workers, "seconds": seconds, "cpu_seconds": cpu, "tasks": outcomes(), "load": os.getloadavg()})
+            runs.append(
+                {
+                    "workers": workers,
+                    "seconds": seconds,
+                    "cpu_seconds": cpu,
+                    "tasks": outcomes(),
+                    "load": os.getloadavg(),
+                }
+            )
     one, two = Stat.of(rates[1], "uploads/s"), Stat.of(rates[2], "uploads/s")
     cpu = Stat.of(cpu_per_upload[1] + cpu_per_upload[2], "CPU s")
     per_core = Stat(1 / cpu.median, 1 / cpu.high, 1 / cpu.low, "uploads/s")
@@ -161,6 +187,8 @@ def throughput(env, upload_ids, repetitions, timeout):
             note=f"{names} WebP each; {os.cpu_count()} cores, load average {min(loads):.1f}–{max(loads):.1f}; from enqueueing to the last variants_due cleared",
         ),
         Figure("variant worker: CPU per upload (in the worker)", cpu, note="S3 and the database not counted"),
-        Figure("variant worker: uploads per second per core", per_core, note="1 ÷ the worker's CPU per upload"),
+        Figure(
+            "variant worker: uploads per second per core", per_core, note="1 ÷ the worker's CPU per upload"
+        ),
     ]
     return figures, runs

@@ -54,7 +54,10 @@ def main():
         _demo_users()
         print(f"\nOpen http://{ADDRESS}/ and log in:")
         for name, password, staff in DEMO_USERS:
-            print(f"  {name} / {password}" + ("   (staff: reviews uploads in /admin/)" if staff else "   (seller)"))
+            print(
+                f"  {name} / {password}"
+                + ("   (staff: reviews uploads in /admin/)" if staff else "   (seller)")
+            )
         print("These logins are for local use only. Ctrl-C stops the site and the local S3.\n", flush=True)
         worker = _start_worker(settings.TASKS_BACKEND)
         # Its own process group, so stopping it also stops the autoreloader's child.
@@ -88,7 +91,9 @@ def _start_worker(backend):
     if backend not in WORKERS:
         return None
     print(f"Task worker: manage.py {' '.join(WORKERS[backend])} (DJANGO_TASKS_BACKEND={backend})")
-    return subprocess.Popen([sys.executable, str(BASE_DIR / "manage.py"), *WORKERS[backend]], start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, str(BASE_DIR / "manage.py"), *WORKERS[backend]], start_new_session=True
+    )
 
 
 def _stop_on_signals():

