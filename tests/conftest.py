@@ -50,6 +50,9 @@ def app_defaults(settings):
     settings.AWS_SECRET_ACCESS_KEY = "unused-secret"
     settings.AWS_STORAGE_BUCKET_NAME = TEST_BUCKET
     settings.AWS_S3_REGION_NAME = "us-east-1"
+    # Django's PBKDF2 (a million rounds) takes a good part of a second per password, and nearly
+    # every test makes a user; no test is about how passwords are hashed, and logging in is the same.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tasks are recorded, not run: a test that wants variants made asks for ``run_tasks``.
     settings.TASKS = {"default": {"BACKEND": f"{settings.TASKS_PACKAGE}.backends.dummy.DummyBackend"}}
 

@@ -16,7 +16,6 @@ from project.settings import RQ_QUEUES, UPLOADS
 UPLOADS = {
     **UPLOADS,
     "VARIANTS": {"thumb": {"size": 64}, "card": {"size": 200}},
-    "TASK_LEASE": int(os.environ.get("UPLOADS_TEST_LEASE", "600")),
     "TASK_RETRY_DELAY": 1,
     "MAX_PENDING": None,
     "UPLOADS_PER_HOUR": None,

@@ -8,7 +8,6 @@ import contextlib
 import datetime
 import io
 import secrets
-import time
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
@@ -197,19 +196,18 @@ def test_abandoned_uploads_are_read_from_the_database_in_batches(api, s3, monkey
 # Objects in the bucket
 
 
-def test_an_orphan_older_than_the_grace_period_is_deleted_and_a_younger_one_kept(s3, prefix):
-    old = put_orphan(s3, prefix)
-    time.sleep(1.1)  # S3 keeps LastModified to the second
-    young = put_orphan(s3, prefix)
-    old_modified = s3.head_object(Bucket=BUCKET, Key=old)["LastModified"]
-    young_modified = s3.head_object(Bucket=BUCKET, Key=young)["LastModified"]
-    assert old_modified < young_modified
+def test_an_orphan_is_kept_for_the_grace_period_and_deleted_once_it_is_older(s3, prefix):
+    orphan = put_orphan(s3, prefix)
+    modified = s3.head_object(Bucket=BUCKET, Key=orphan)["LastModified"]
+    grace = datetime.timedelta(minutes=30)
 
-    actions = run(now=young_modified + datetime.timedelta(minutes=30), grace=datetime.timedelta(minutes=30))
+    at_the_grace = run(now=modified + grace, grace=grace)
+    kept = exists(s3, orphan)
+    a_second_later = run(now=modified + grace + datetime.timedelta(seconds=1), grace=grace)
 
-    assert actions == [f"delete {old} (no upload, last modified {old_modified:%Y-%m-%dT%H:%M:%SZ})"]
-    assert not exists(s3, old)
-    assert exists(s3, young)
+    assert (at_the_grace, kept) == ([], True)
+    assert a_second_later == [f"delete {orphan} (no upload, last modified {modified:%Y-%m-%dT%H:%M:%SZ})"]
+    assert not exists(s3, orphan)
 
 
 def test_orphans_are_kept_for_the_default_hour_of_grace(s3, prefix):

@@ -114,7 +114,7 @@ def start_server(database, request, tmp_path):
     return start
 
 
-def _wait_until_ready(url, process, log, timeout=20):
+def _wait_until_ready(url, process, log, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -122,8 +122,8 @@ def _wait_until_ready(url, process, log, timeout=20):
         try:
             if requests.get(f"{url}/accounts/login/", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or its first answer (Django loading) slower than the timeout
         time.sleep(0.1)
     log.seek(0)
     pytest.fail(f"The server at {url} did not answer within {timeout} s:\n{log.read()[-3000:]}")
@@ -171,7 +171,8 @@ def creates_alternating(servers, seller, count):
 
 def _clear_of_the_hours_end(seller, margin=15):
     # django-ratelimit's hour ends at a moment of its own for each key (here the user's id); a run
-    # across it would start a new count halfway. Rare (15 s in an hour), and then waited out.
+    # across it would start a new count halfway. Rare (15 s in an hour), and then waited out: the
+    # servers count by their own clock, which no argument of ours can move.
     left = _get_window(seller, HOUR) - time.time()
     if left < margin:
         time.sleep(left + 1)

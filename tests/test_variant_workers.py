@@ -4,7 +4,8 @@ Two workers share the queue and every upload gets its variants exactly once; a w
 the middle of a task loses it, and once the upload's due time has passed the clean-up asks again
 and the other worker makes them. Each run has its own database (a SQLite file, or a throw-away
 PostgreSQL database when the suite runs on PostgreSQL), its own bucket on the suite's SeaweedFS and
-its own Redis database number, so nothing here touches what another run made.
+a Redis database number that no other run on the machine holds meanwhile (pytest-xdist's workers,
+another checkout's suite), so nothing here touches what another run made.
 """
 
 import json
@@ -21,6 +22,8 @@ import psycopg
 import pytest
 import redis
 from django.conf import settings
+
+from tests.fuzzy import Matches
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS = "redis://127.0.0.1:6379"
@@ -55,6 +58,19 @@ for upload_id in made:
 print(json.dumps(made))
 """
 
+# The clean-up command once the upload's lease (TASK_LEASE) has run out. The command reads the
+# clock itself, so the due time is moved a second into the past instead of waiting out the lease.
+CLEAN_UP_WHEN_DUE = """
+import datetime, os
+from django.core.management import call_command
+from django.utils import timezone
+from uploads.models import Upload
+
+past = timezone.now() - datetime.timedelta(seconds=1)
+Upload.objects.filter(pk=os.environ["UPLOADS_TEST_UPLOAD"]).update(variants_due=past)
+call_command("uploads_cleanup", "--grace", "0")
+"""
+
 
 @pytest.fixture
 def database(tmp_path):
@@ -70,6 +86,27 @@ def database(tmp_path):
     yield f"postgres://{server['user']}@{server['host']}:{server['port']}/{name}"
     with psycopg.connect(**server, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_db():
+    """An empty Redis database number, 1 to 15 (0 is the demo's), that no other run holds while
+    this one uses it: claimed with SET NX in database 0, emptied of what a killed run left, and
+    released afterwards (the claim expires by itself should this run die)."""
+    claims = redis.Redis.from_url(f"{REDIS}/0", socket_timeout=3, socket_connect_timeout=3)
+    token = secrets.token_hex(8)
+    for number in range(1, 16):
+        claim = f"uploads-tests:redis-db:{number}"
+        if claims.set(claim, token, nx=True, ex=900):
+            break
+    else:
+        pytest.fail("Redis databases 1 to 15 are all held by other test runs.")
+    redis.Redis.from_url(f"{REDIS}/{number}").flushdb()
+    yield number
+    redis.Redis.from_url(f"{REDIS}/{number}").flushdb()
+    if claims.get(claim) == token.encode():
+        claims.delete(claim)
+    claims.close()
 
 
 @pytest.fixture
@@ -161,7 +198,6 @@ class Site:
 @pytest.fixture(params=["database", "rq"])
 def site(request, database, bucket, local_s3, tmp_path):
     backend = request.param
-    redis_db = secrets.randbelow(15) + 1  # 0 is the demo's
     environment = {
         name: value
         for name, value in os.environ.items()
@@ -172,16 +208,15 @@ def site(request, database, bucket, local_s3, tmp_path):
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_TASKS_BACKEND": backend,
         "DATABASE_URL": database,
-        "REDIS_URL": f"{REDIS}/{redis_db}",
         "AWS_S3_ENDPOINT_URL": local_s3.endpoint_url,
         "AWS_ACCESS_KEY_ID": local_s3.access_key,
         "AWS_SECRET_ACCESS_KEY": local_s3.secret_key,
         "AWS_STORAGE_BUCKET_NAME": bucket,
         "AWS_S3_REGION_NAME": "us-east-1",
-        "UPLOADS_TEST_LEASE": "3",
     }
     if backend == "rq":
-        redis.Redis.from_url(f"{REDIS}/{redis_db}").ping()  # fails here, clearly, without Redis
+        # Claiming a database number fails here, clearly, without Redis.
+        environment["REDIS_URL"] = f"{REDIS}/{request.getfixturevalue('redis_db')}"
     site = Site(environment, tmp_path)
     site.manage("migrate", "--no-input", "-v", "0")
     yield site
@@ -213,9 +248,11 @@ def test_a_task_whose_worker_died_is_done_again_by_the_other(site, tmp_path):
     _signal_group(doomed, signal.SIGKILL)  # the worker and the process rendering for it
     doomed.wait(timeout=10)
     site.start_worker("survivor")
-    time.sleep(3.5)  # the upload's due time (TASK_LEASE, 3 s here) passes: the task counts as lost
-    cleanup = site.manage("uploads_cleanup", "--grace", "0")
+    cleanup = site.manage("shell", "--no-imports", "-c", CLEAN_UP_WHEN_DUE, UPLOADS_TEST_UPLOAD=upload_id)
 
+    assert [line for line in cleanup.stdout.splitlines() if line.startswith("ask again ")] == [
+        Matches(rf"ask again \S+ \(upload {upload_id}: variants due since [0-9T:-]+Z\)")
+    ]
     assert "asked again for 1 lost variant tasks" in cleanup.stdout
     site.wait_until_made([upload_id], variants_each=2)
     assert _tasks_run_by(site, "survivor")

@@ -1,6 +1,7 @@
 """The built wheel is the app a stranger installs: it holds `uploads` and its files, nothing of the
 demo, and works in a fresh virtual environment and project with no path back to this repo."""
 
+import fcntl
 import importlib.metadata
 import json
 import os
@@ -46,13 +47,25 @@ def running_versions():
     return "".join(sorted(pins.values()))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def wheel(tmp_path_factory):
-    """The wheel pip builds from this repo's pyproject.toml (from a copy of the tree)."""
-    source = tmp_path_factory.mktemp("source") / "repo"
-    shutil.copytree(REPO, source, ignore=NOT_SOURCES)
-    out = tmp_path_factory.mktemp("wheelhouse")
-    run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-w", str(out)], cwd=out)
+    """The wheel pip builds from this repo's pyproject.toml (from a copy of the tree), once a run.
+
+    pytest-xdist's workers each have a temporary folder inside the run's own: the first worker to
+    take the lock there builds the wheel into it, and the others wait for it and take that one.
+    """
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_dir = run_dir.parent
+    with open(run_dir / "wheel.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        out = run_dir / "wheelhouse"
+        if not out.exists():
+            source = tmp_path_factory.mktemp("source") / "repo"
+            shutil.copytree(REPO, source, ignore=NOT_SOURCES)
+            building = tmp_path_factory.mktemp("building")
+            run([sys.executable, "-m", "pip", "wheel", source, "--no-deps", "-w", building], cwd=building)
+            building.rename(out)  # all at once: a wheelhouse that exists is whole
     (built,) = out.glob("*.whl")
     return built
 
@@ -351,17 +364,16 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
         if not name.startswith(("PYTHON", "DJANGO_", "VIRTUAL_ENV", "DATABASE_URL", "AWS_"))
     }
 
-    run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path, env=env)
+    # Without a pip of its own (seeding one costs seconds): this process's pip installs into it.
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path, env=env)
     # Dependencies come from the index as the wheel declares them, held to the versions this
     # suite runs with (requirements.txt's, or a nox session's Django) so the run is repeatable
     # (and served from pip's cache).
     constraints = tmp_path / "constraints.txt"
     constraints.write_text(running_versions())
-    run(
-        [python, "-m", "pip", "install", "--no-input", "-c", constraints, wheel, *(["django-tasks-db"] if custom_user else [])],
-        cwd=tmp_path,
-        env=env,
-    )
+    pip = [sys.executable, "-m", "pip", "--python", python]
+    extra = ["django-tasks-db"] if custom_user else []
+    run([*pip, "install", "--no-input", "-c", constraints, wheel, *extra], cwd=tmp_path, env=env)
     apps = ["people", "shop"] if custom_user else ["shop"]
     run([python, "manage.py", "makemigrations", *apps], cwd=site, env=env)
     checked = run([python, "manage.py", "check"], cwd=site, env=env, with_stderr=True)
