@@ -107,7 +107,9 @@ class ApiClient:
         return {"Content-Type": "application/json", **({"X-CSRFToken": self.csrf} if csrf else {})}
 
     def create(self, filename="shoe.jpg", content_type="image/jpeg", size=100):
-        return self.post("/uploads/api/uploads/", {"filename": filename, "content_type": content_type, "size": size})
+        return self.post(
+            "/uploads/api/uploads/", {"filename": filename, "content_type": content_type, "size": size}
+        )
 
     def complete(self, upload_id):
         return self.post(f"/uploads/api/uploads/{upload_id}/complete/")
@@ -144,7 +146,9 @@ def post_to_s3(created, data, *, filename="upload.bin", content_type=None, field
     form = dict(created["upload"]["fields"])
     form.update(fields or {})
     content_type = content_type or form.get("Content-Type", "application/octet-stream")
-    return requests.post(created["upload"]["url"], data=form, files={"file": (filename, data, content_type)}, timeout=30)
+    return requests.post(
+        created["upload"]["url"], data=form, files={"file": (filename, data, content_type)}, timeout=30
+    )
 
 
 @pytest.fixture

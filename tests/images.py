@@ -5,7 +5,13 @@ import random
 
 from PIL import Image
 
-FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "GIF", "image/avif": "AVIF"}
+FORMATS = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/webp": "WEBP",
+    "image/gif": "GIF",
+    "image/avif": "AVIF",
+}
 
 
 def image_bytes(content_type="image/jpeg", width=64, height=48, *, noise=False, mode="RGB", **save_options):

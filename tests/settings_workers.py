@@ -22,7 +22,9 @@ UPLOADS = {
     "BYTES_PER_DAY": None,
 }
 # One queue per run: runs sharing the machine's Redis never take each other's jobs.
-RQ_QUEUES = {"default": {**RQ_QUEUES["default"], "URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
+RQ_QUEUES = {
+    "default": {**RQ_QUEUES["default"], "URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -204,7 +204,9 @@ def test_changelist_filters_by_status_type_and_date_and_searches_names(staff, ma
 def test_changelist_filters_by_creation_date(staff, make_upload):
     make_upload()
     changelist = staff.get(CHANGELIST, {"state": "all"}).context["cl"]
-    date_filter = next(spec for spec in changelist.filter_specs if getattr(spec, "field_path", "") == "created_at")
+    date_filter = next(
+        spec for spec in changelist.filter_specs if getattr(spec, "field_path", "") == "created_at"
+    )
     today = next(choice for choice in date_filter.choices(changelist) if choice["display"] == "Today")
 
     assert "state=all" in today["query_string"]
@@ -223,7 +225,7 @@ def test_the_grid_shows_each_upload_as_a_card_with_its_thumbnail_name_owner_and_
     assert images(html) == [(thumb.key, "boot.jpg")]
     assert made.key not in html and coming.key not in html
     assert '<ul class="uploads-grid">' in html
-    assert "<table id=\"result_list\">" not in html
+    assert '<table id="result_list">' not in html
     for row in (made, coming):
         link = f'<a href="/admin/uploads/upload/{row.pk}/change/?_changelist_filters=view%3Dgrid">'
         assert link in html

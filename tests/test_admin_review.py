@@ -82,7 +82,9 @@ def test_approving_from_the_upload_page_records_who_when_from_and_to_and_publish
 def test_rejecting_from_the_upload_page_records_the_reason_and_the_note(staff, make_upload, reviewed):
     upload = make_upload(filename="boot.jpg", review="approved")
 
-    response = review(staff, upload, "reject", reason="text", note="A phone number in the corner.", then="stay")
+    response = review(
+        staff, upload, "reject", reason="text", note="A phone number in the corner.", then="stay"
+    )
 
     upload.refresh_from_db()
     decision = upload.decisions.get()
@@ -198,7 +200,7 @@ def test_the_page_has_the_review_forms_with_the_project_s_reasons(staff, make_up
         '<select name="reason" data-review-key="reject" id="id_reason">'
         '<option value="" selected>Pick a reason</option>'
         '<option value="blurred">Blurred</option>'
-        "<option value=\"logo\">Someone else's logo</option>"
+        '<option value="logo">Someone else\'s logo</option>'
         "</select>"
     ) in parse_html(html)
     assert '<textarea name="note" cols="40" rows="2" id="id_note">' in html
@@ -227,7 +229,9 @@ def test_someone_who_is_not_staff_is_sent_to_log_in_and_nothing_changes(make_use
     assert upload.decisions.count() == 0
 
 
-def test_staff_without_the_change_permission_are_refused_and_see_no_review_form(viewer, make_upload, reviewed):
+def test_staff_without_the_change_permission_are_refused_and_see_no_review_form(
+    viewer, make_upload, reviewed
+):
     upload = make_upload()
 
     response = review(viewer, upload, "approve")
@@ -275,7 +279,9 @@ def test_the_page_lists_every_decision_newest_first_with_reviewer_reason_and_not
         note="Too dark.",
         decided_at=NOW - datetime.timedelta(hours=1),
     )
-    second = Decision.objects.create(upload=upload, reviewer=None, before="rejected", after="approved", decided_at=NOW)
+    second = Decision.objects.create(
+        upload=upload, reviewer=None, before="rejected", after="approved", decided_at=NOW
+    )
 
     html = staff.get(page_of(upload)).content.decode()
 
@@ -301,7 +307,9 @@ def test_an_upload_no_one_has_decided_on_says_so(staff, make_upload, reviewed):
 def test_the_decisions_are_read_in_one_query_however_many_there_are(staff, make_user, make_upload, reviewed):
     def decide_times(upload, times):
         for _ in range(times):
-            Decision.objects.create(upload=upload, reviewer=make_user(), before="unreviewed", after="approved")
+            Decision.objects.create(
+                upload=upload, reviewer=make_user(), before="unreviewed", after="approved"
+            )
 
     few, many = make_upload(), make_upload()
     decide_times(few, 1)
@@ -333,7 +341,12 @@ def test_the_page_loads_the_keys_script_as_a_module_and_shows_the_keys(staff, ma
 def run_module(code):
     """Run an ES module that imports the keys script in Node, and return what it prints, as JSON."""
     done = subprocess.run(
-        ["node", "--input-type=module", "-e", f"import * as review from {json.dumps(SCRIPT.as_uri())}\n{code}"],
+        [
+            "node",
+            "--input-type=module",
+            "-e",
+            f"import * as review from {json.dumps(SCRIPT.as_uri())}\n{code}",
+        ],
         capture_output=True,
         text=True,
         timeout=30,
@@ -410,7 +423,9 @@ def test_approve_selected_records_a_decision_for_each_verified_upload_and_skips_
     pending = make_upload(status="pending")
 
     response = staff.post(
-        CHANGELIST + "?state=all", {"action": "approve", "_selected_action": [good.pk, pending.pk]}, follow=True
+        CHANGELIST + "?state=all",
+        {"action": "approve", "_selected_action": [good.pk, pending.pk]},
+        follow=True,
     )
 
     good.refresh_from_db()
@@ -471,7 +486,13 @@ def test_reject_selected_without_a_reason_asks_again_and_changes_nothing(staff, 
 
     response = staff.post(
         CHANGELIST,
-        {"action": "reject", "post": "yes", "reason": "", "note": "", "_selected_action": [first.pk, second.pk]},
+        {
+            "action": "reject",
+            "post": "yes",
+            "reason": "",
+            "note": "",
+            "_selected_action": [first.pk, second.pk],
+        },
     )
 
     assert response.status_code == 200

@@ -44,7 +44,13 @@ def test_create_returns_201_with_a_policy_for_a_server_chosen_key(api, seller, s
     }
     assert body["upload"]["fields"]["key"] == body["key"]
     row = Upload.objects.get(pk=body["id"])
-    assert (row.owner, row.status, row.key, row.filename, row.size) == (seller, "pending", body["key"], "Red shoe.JPG", 12345)
+    assert (row.owner, row.status, row.key, row.filename, row.size) == (
+        seller,
+        "pending",
+        body["key"],
+        "Red shoe.JPG",
+        12345,
+    )
 
 
 def test_policy_pins_the_exact_key_type_and_size(api, s3):
@@ -90,12 +96,32 @@ def test_each_create_gets_its_own_key_even_for_the_same_name(api, s3):
         ({"content_type": "image/jpeg", "size": 1}, "filename", "The field 'filename' is required."),
         ({"filename": "a.jpg", "size": 1}, "content_type", "The field 'content_type' is required."),
         ({"filename": "a.jpg", "content_type": "image/jpeg"}, "size", "The field 'size' is required."),
-        ({"filename": "", "content_type": "image/jpeg", "size": 1}, "filename", "The file name must be a non-empty string."),
-        ({"filename": "a.jpg", "content_type": "image/jpeg", "size": "12"}, "size", "The size must be a whole number of bytes."),
-        ({"filename": "a.jpg", "content_type": "image/jpeg", "size": 1.5}, "size", "The size must be a whole number of bytes."),
-        ({"filename": "a.jpg", "content_type": "image/jpeg", "size": True}, "size", "The size must be a whole number of bytes."),
+        (
+            {"filename": "", "content_type": "image/jpeg", "size": 1},
+            "filename",
+            "The file name must be a non-empty string.",
+        ),
+        (
+            {"filename": "a.jpg", "content_type": "image/jpeg", "size": "12"},
+            "size",
+            "The size must be a whole number of bytes.",
+        ),
+        (
+            {"filename": "a.jpg", "content_type": "image/jpeg", "size": 1.5},
+            "size",
+            "The size must be a whole number of bytes.",
+        ),
+        (
+            {"filename": "a.jpg", "content_type": "image/jpeg", "size": True},
+            "size",
+            "The size must be a whole number of bytes.",
+        ),
         ({"filename": "a.jpg", "content_type": "image/jpeg", "size": 0}, "size", "The file is empty."),
-        ({"filename": "a.jpg", "content_type": 5, "size": 1}, "content_type", "The content type must be a string."),
+        (
+            {"filename": "a.jpg", "content_type": 5, "size": 1},
+            "content_type",
+            "The content type must be a string.",
+        ),
     ],
 )
 def test_create_with_a_missing_or_wrong_field_returns_400_naming_it(api, payload, field, message):

@@ -2,7 +2,6 @@
 in ``UPLOADS["TOKEN_AUTHENTICATION"]``, uses the same API end to end without CSRF tokens; a browser
 session never gets that exemption."""
 
-
 import pytest
 from django.test import Client
 

@@ -90,7 +90,11 @@ def test_a_missing_bucket_is_an_error(settings):
 
 
 def test_messages_have_hints_that_say_what_to_do(settings):
-    settings.UPLOADS = {"MAX_SIZE": 6 * 2**40, "MULTIPART_PART_SIZE": 2**30, "ALLOWED_TYPES": ["image/svg+xml"]}
+    settings.UPLOADS = {
+        "MAX_SIZE": 6 * 2**40,
+        "MULTIPART_PART_SIZE": 2**30,
+        "ALLOWED_TYPES": ["image/svg+xml"],
+    }
 
     messages = check_settings(None)
 
@@ -107,8 +111,15 @@ def test_messages_have_hints_that_say_what_to_do(settings):
 
 def test_every_error_has_a_hint(settings):
     settings.UPLOADS = {
-        "MAX_SIZE": 0, "EXPIRES": 0, "VIEW_EXPIRES": 0, "ALLOWED_TYPES": [], "KEY_PREFIX": "/",
-        "SNIFF_BYTES": 0, "PAGE_SIZE": 0, "PARALLEL": 0, "NOPE": 1,
+        "MAX_SIZE": 0,
+        "EXPIRES": 0,
+        "VIEW_EXPIRES": 0,
+        "ALLOWED_TYPES": [],
+        "KEY_PREFIX": "/",
+        "SNIFF_BYTES": 0,
+        "PAGE_SIZE": 0,
+        "PARALLEL": 0,
+        "NOPE": 1,
     }
 
     messages = check_settings(None)
@@ -122,7 +133,9 @@ def test_an_hourly_limit_counted_in_a_per_process_cache_is_a_warning(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
     assert ids() == ["uploads.W002"]
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}}
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://x"}
+    }
     assert ids() == []
 
 
@@ -156,7 +169,10 @@ def test_each_mistake_in_the_storage_alias_has_its_own_check_id(settings, storag
 
 
 def test_storage_alias_messages_say_which_entry_is_wrong(settings):
-    settings.STORAGES = {**settings.STORAGES, "media": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "media": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
     settings.UPLOADS = {"STORAGE": "media"}
 
     [message] = check_settings(None)
@@ -165,7 +181,10 @@ def test_storage_alias_messages_say_which_entry_is_wrong(settings):
         "STORAGES['media']['BACKEND'] is 'django.core.files.storage.FileSystemStorage', "
         "which is not django-storages' S3 storage."
     )
-    assert message.hint == "The uploads app signs for S3: use 'storages.backends.s3.S3Storage' or a subclass of it."
+    assert (
+        message.hint
+        == "The uploads app signs for S3: use 'storages.backends.s3.S3Storage' or a subclass of it."
+    )
     settings.UPLOADS = {"STORAGE": "uploads"}
     assert check_settings(None)[0].hint == (
         "Add STORAGES['uploads'] with django-storages' S3 backend, or name one of: default, staticfiles, media."
@@ -191,13 +210,21 @@ def test_a_storage_alias_with_a_bucket_needs_no_aws_bucket_setting(settings, ent
 
 def test_a_storage_alias_without_a_bucket_option_uses_the_aws_bucket_setting(settings):
     settings.AWS_STORAGE_BUCKET_NAME = "test-uploads"
-    settings.STORAGES = {**settings.STORAGES, "media": {"BACKEND": S3_BACKEND, "OPTIONS": {"access_key": "k"}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "media": {"BACKEND": S3_BACKEND, "OPTIONS": {"access_key": "k"}},
+    }
     settings.UPLOADS = {"STORAGE": "media"}
 
     assert ids() == []
 
 
-S3_OPTIONS = {"bucket_name": "test-uploads", "endpoint_url": "http://127.0.0.1:9", "access_key": "k", "secret_key": "s"}
+S3_OPTIONS = {
+    "bucket_name": "test-uploads",
+    "endpoint_url": "http://127.0.0.1:9",
+    "access_key": "k",
+    "secret_key": "s",
+}
 
 
 def s3_entry(**options):
@@ -222,7 +249,9 @@ def s3_entry(**options):
         ({"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}, {"STORAGE": "uploads"}, []),
     ],
 )
-def test_a_key_prefix_where_another_of_the_projects_storages_writes_is_refused(settings, storages, uploads, expected):
+def test_a_key_prefix_where_another_of_the_projects_storages_writes_is_refused(
+    settings, storages, uploads, expected
+):
     settings.STORAGES = {
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
         "uploads": s3_entry(location="direct"),

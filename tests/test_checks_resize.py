@@ -31,7 +31,9 @@ def test_none_and_a_target_with_defaults_pass(settings):
         "CLIENT_RESIZE": {"max_width": 2560, "max_height": 2560},
         "PROFILES": {
             "avatar": {"CLIENT_RESIZE": None},
-            "banner": {"CLIENT_RESIZE": {"max_width": 3000, "max_height": 1000, "type": "image/webp", "quality": 1}},
+            "banner": {
+                "CLIENT_RESIZE": {"max_width": 3000, "max_height": 1000, "type": "image/webp", "quality": 1}
+            },
         },
     }
 
@@ -49,7 +51,10 @@ def test_none_and_a_target_with_defaults_pass(settings):
         ({**AVATAR, "type": "image/gif"}, "['type'] must be one of image/jpeg, image/png, image/webp"),
         ({**AVATAR, "quality": 0.85}, "['quality'] must be a whole number from 1 to 100"),
         ({**AVATAR, "quality": 101}, "['quality'] must be a whole number from 1 to 100"),
-        ({**AVATAR, "width": 1024}, "has 'width', which is not one of 'max_width', 'max_height', 'type', 'quality'"),
+        (
+            {**AVATAR, "width": 1024},
+            "has 'width', which is not one of 'max_width', 'max_height', 'type', 'quality'",
+        ),
     ],
 )
 def test_a_wrong_target_is_an_error_that_says_what_is_wrong(settings, value, problem):
@@ -58,7 +63,10 @@ def test_a_wrong_target_is_an_error_that_says_what_is_wrong(settings, value, pro
     errors = check_settings(None)
 
     assert [(e.id, e.msg) for e in errors] == [("uploads.E070", f"UPLOADS['CLIENT_RESIZE'] {problem}.")]
-    assert errors[0].hint == 'For example {"max_width": 1024, "max_height": 1024, "type": "image/jpeg", "quality": 85}.'
+    assert (
+        errors[0].hint
+        == 'For example {"max_width": 1024, "max_height": 1024, "type": "image/jpeg", "quality": 85}.'
+    )
 
 
 def test_a_profiles_wrong_target_is_a_profile_error_and_nothing_more(settings):
@@ -76,7 +84,12 @@ def test_a_profiles_wrong_target_is_a_profile_error_and_nothing_more(settings):
 
 def test_a_target_type_the_profile_does_not_allow_is_an_error(settings):
     settings.UPLOADS = {
-        "PROFILES": {"avatar": {"ALLOWED_TYPES": ["image/jpeg", "image/png"], "CLIENT_RESIZE": {**AVATAR, "type": "image/webp"}}}
+        "PROFILES": {
+            "avatar": {
+                "ALLOWED_TYPES": ["image/jpeg", "image/png"],
+                "CLIENT_RESIZE": {**AVATAR, "type": "image/webp"},
+            }
+        }
     }
 
     assert messages() == [
@@ -91,7 +104,10 @@ def test_a_target_type_the_profile_does_not_allow_is_an_error(settings):
 def test_a_top_level_target_is_checked_against_every_profile_that_inherits_it(settings):
     settings.UPLOADS = {
         "CLIENT_RESIZE": {"max_width": 1024, "max_height": 1024},  # JPEG by default
-        "PROFILES": {"logo": {"ALLOWED_TYPES": ["image/png"]}, "own": {"ALLOWED_TYPES": ["image/png"], "CLIENT_RESIZE": None}},
+        "PROFILES": {
+            "logo": {"ALLOWED_TYPES": ["image/png"]},
+            "own": {"ALLOWED_TYPES": ["image/png"], "CLIENT_RESIZE": None},
+        },
     }
 
     assert [(e.id, e.msg.split(" makes")[0]) for e in check_client_resize(None)] == [

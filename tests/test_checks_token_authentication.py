@@ -50,7 +50,12 @@ def test_token_authentication_that_is_not_a_list_of_strings_is_e050(settings, va
 
 @pytest.mark.parametrize(
     "path",
-    ["tests.token_auth.nowhere", "tests.no_such_module.authenticate", "authenticate", "tests.token_auth.TOKENS"],
+    [
+        "tests.token_auth.nowhere",
+        "tests.no_such_module.authenticate",
+        "authenticate",
+        "tests.token_auth.TOKENS",
+    ],
     ids=["missing-name", "missing-module", "not-dotted", "not-callable"],
 )
 def test_a_path_that_does_not_import_to_a_callable_is_e051(settings, path):

@@ -21,7 +21,9 @@ def test_the_demos_variants_and_review_pass(settings):
     settings.UPLOADS = {
         "VARIANTS": {"thumb": {"size": 320}, "card": {"size": [800, 600], "format": "avif", "quality": 60}},
         "REVIEW": "before_publish",
-        "PROFILES": {"avatar": {"VARIANTS": {"small": {"size": 128, "fit": "crop"}}, "REVIEW": "after_publish"}},
+        "PROFILES": {
+            "avatar": {"VARIANTS": {"small": {"size": 128, "fit": "crop"}}, "REVIEW": "after_publish"}
+        },
     }
 
     assert ids() == [] and ids(check_variant_tasks) == []
@@ -66,7 +68,14 @@ def test_review_is_one_of_three(settings, review):
 
 @pytest.mark.parametrize(
     "reasons",
-    [[], "blurry", [("blurry",)], [("", "No code")], [("x" * 51, "Too long a code")], [("a", "A"), ("a", "Again")]],
+    [
+        [],
+        "blurry",
+        [("blurry",)],
+        [("", "No code")],
+        [("x" * 51, "Too long a code")],
+        [("a", "A"), ("a", "Again")],
+    ],
 )
 def test_rejection_reasons_are_code_and_text_pairs(settings, reasons):
     settings.UPLOADS = {"REJECTION_REASONS": reasons}

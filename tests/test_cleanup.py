@@ -233,7 +233,12 @@ def test_objects_of_failed_deleted_and_expired_uploads_are_deleted_at_once(s3, u
 def test_verified_uploads_and_objects_outside_the_prefix_are_never_touched(api, s3, uploaded, prefix):
     verified = uploaded()
     assert api.complete(verified["id"]).status_code == 200
-    outside = [f"{prefix}-archive/old.jpg", f"{prefix}", f"elsewhere/{prefix}/old.jpg", f"{prefix.upper()}/old.jpg"]
+    outside = [
+        f"{prefix}-archive/old.jpg",
+        f"{prefix}",
+        f"elsewhere/{prefix}/old.jpg",
+        f"{prefix.upper()}/old.jpg",
+    ]
     for key in outside:
         s3.put_object(Bucket=BUCKET, Key=key, Body=b"not ours")
 
@@ -282,12 +287,21 @@ def scene(api, s3, uploaded, prefix):
 def state(s3, scene):
     """Every row's status and whether each object is still in S3."""
     rows = {name: status(created) for name, created in scene.items() if isinstance(created, dict)}
-    where = {name: (stored_key(created) if isinstance(created, dict) else created) for name, created in scene.items()}
+    where = {
+        name: (stored_key(created) if isinstance(created, dict) else created)
+        for name, created in scene.items()
+    }
     return rows, {name: exists(s3, key) for name, key in where.items()}
 
 
 SETTLED = (
-    {"verified": "uploaded", "abandoned": "uploaded", "bad": "failed", "no_file": "expired", "failed": "failed"},
+    {
+        "verified": "uploaded",
+        "abandoned": "uploaded",
+        "bad": "failed",
+        "no_file": "expired",
+        "failed": "failed",
+    },
     {"verified": True, "abandoned": True, "bad": False, "no_file": False, "failed": False, "orphan": False},
 )
 
@@ -306,7 +320,10 @@ def test_a_dry_run_changes_nothing_and_prints_what_a_real_run_then_does(s3, scen
     *dry_actions, dry_summary = dry.getvalue().splitlines()
     *real_actions, real_summary = real.getvalue().splitlines()
     assert sorted(line.split(" -> ")[0] for line in real_actions) == sorted(dry_actions)
-    assert dry_summary == "Done (dry run, nothing changed): would verify 2, expire 1, discard 0 unattached, delete 2 objects."
+    assert (
+        dry_summary
+        == "Done (dry run, nothing changed): would verify 2, expire 1, discard 0 unattached, delete 2 objects."
+    )
     assert real_summary == "Done: 1 verified, 1 failed, 1 expired, 0 unattached discarded, 2 objects deleted."
     assert f"Clean-up: {real_summary}" in caplog.messages
     assert f"Clean-up dry run: {dry_summary}" in caplog.messages

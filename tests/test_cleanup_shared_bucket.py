@@ -41,7 +41,12 @@ def our_key(name="photo.jpg", user_id=7, location=""):
 
 def row(seller, key, status, expires_at="2099-01-01T00:00:00Z"):
     return Upload.objects.create(
-        owner=seller, key=key, filename="photo.jpg", content_type="image/jpeg", size=5, status=status,
+        owner=seller,
+        key=key,
+        filename="photo.jpg",
+        content_type="image/jpeg",
+        size=5,
+        status=status,
         expires_at=expires_at,
     )
 
@@ -61,12 +66,20 @@ def shared_bucket(s3, prefix, seller, settings):
         put(s3, f"{prefix}/{installation}/notes.txt"),  # under our root, not in our shape
         put(s3, f"{prefix}/{installation}/7/{uuid.uuid4().hex}/photo.html"),
     ]
-    outside = [put(s3, f"media/{prefix}/photo.jpg"), put(s3, f"{prefix}-other/{installation}/7/{'a' * 32}/x.jpg")]
+    outside = [
+        put(s3, f"media/{prefix}/photo.jpg"),
+        put(s3, f"{prefix}-other/{installation}/7/{'a' * 32}/x.jpg"),
+    ]
 
     orphan = put(s3, our_key("orphan.jpg"))
     orphan_copy = put(s3, keys.verified_key(our_key("copied.jpg")))
-    leftovers = [put(s3, row(seller, our_key(f"{status}.jpg"), status).key) for status in ("deleted", "failed", "expired")]
-    kept_ours = [put(s3, row(seller, our_key(f"{status}.jpg"), status).key) for status in ("uploaded", "pending")]
+    leftovers = [
+        put(s3, row(seller, our_key(f"{status}.jpg"), status).key)
+        for status in ("deleted", "failed", "expired")
+    ]
+    kept_ours = [
+        put(s3, row(seller, our_key(f"{status}.jpg"), status).key) for status in ("uploaded", "pending")
+    ]
     return {
         "doomed": {orphan, orphan_copy, *leftovers},
         "not ours": {*second, *project},
@@ -128,18 +141,24 @@ def test_keys_follow_the_storages_location_and_the_clean_up_honours_it(s3, prefi
     assert exists(s3, unlocated)
 
 
-def test_a_pending_row_whose_key_another_installation_made_is_neither_verified_nor_deleted(s3, prefix, seller):
+def test_a_pending_row_whose_key_another_installation_made_is_neither_verified_nor_deleted(
+    s3, prefix, seller
+):
     foreign = put(s3, f"{prefix}/somebody-else/7/{uuid.uuid4().hex}/photo.jpg", b"<html>not an image</html>")
     pending = row(seller, foreign, "pending", expires_at="2020-01-01T00:00:00Z")
 
     lines = cleanup("-v", "2")
 
-    assert f"keep {foreign} (upload {pending.pk} still pending, its key not made by this installation)" in lines
+    assert (
+        f"keep {foreign} (upload {pending.pk} still pending, its key not made by this installation)" in lines
+    )
     assert Upload.objects.get(pk=pending.pk).status == "pending"
     assert exists(s3, foreign)
 
 
-def test_deleting_an_upload_whose_key_this_installation_did_not_make_keeps_the_object(s3, prefix, seller, api):
+def test_deleting_an_upload_whose_key_this_installation_did_not_make_keeps_the_object(
+    s3, prefix, seller, api
+):
     foreign = put(s3, f"{prefix}/7/{uuid.uuid4().hex}/photo.jpg")
     upload = row(seller, foreign, "uploaded")
 

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from project.catalog.models import Product
-from tests.test_cleanup import BUCKET, exists, run
+from tests.test_cleanup import exists, run
 from uploads import cleanup
 from uploads import s3 as app_s3
 from uploads.models import Upload

@@ -16,7 +16,9 @@ AVATAR_JSON = '{"max_height":1024,"max_width":1024,"quality":85,"type":"image/jp
 
 def uploader(profile="default"):
     request = RequestFactory().get("/")
-    return Template(f'{{% load uploads %}}{{% uploader profile="{profile}" %}}').render(Context({"request": request}))
+    return Template(f'{{% load uploads %}}{{% uploader profile="{profile}" %}}').render(
+        Context({"request": request})
+    )
 
 
 def attribute(markup):

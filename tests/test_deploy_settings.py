@@ -56,12 +56,18 @@ def settings_of(*names, **environment):
 def test_a_production_environment_passes_the_deploy_check_without_a_single_warning():
     done = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
 
-    assert (done.returncode, done.stdout, done.stderr) == (0, "System check identified no issues (0 silenced).\n", "")
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        "System check identified no issues (0 silenced).\n",
+        "",
+    )
 
 
 def test_with_debug_off_the_https_protections_are_on_without_being_asked_for():
     environment = {name: PRODUCTION[name] for name in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY")}
-    names = "SECURE_SSL_REDIRECT SESSION_COOKIE_SECURE CSRF_COOKIE_SECURE SECURE_HSTS_SECONDS SECURE_HSTS_PRELOAD"
+    names = (
+        "SECURE_SSL_REDIRECT SESSION_COOKIE_SECURE CSRF_COOKIE_SECURE SECURE_HSTS_SECONDS SECURE_HSTS_PRELOAD"
+    )
 
     assert settings_of(*names.split(), **environment) == {
         "SECURE_SSL_REDIRECT": "True",
@@ -93,7 +99,9 @@ def test_with_debug_off_there_are_no_local_s3_keys_or_endpoint_so_boto3_finds_it
 
 
 def test_with_debug_off_half_a_pair_of_s3_keys_is_refused():
-    environment = {name: PRODUCTION[name] for name in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "AWS_ACCESS_KEY_ID")}
+    environment = {
+        name: PRODUCTION[name] for name in ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "AWS_ACCESS_KEY_ID")
+    }
 
     done = manage("check", **environment)
 

@@ -46,11 +46,15 @@ def test_a_script_logs_in_uploads_straight_to_s3_and_completes_over_plain_http(l
     upload = created.json()["upload"]
 
     # 3. POST the file straight to S3 with exactly the fields given, the file last.
-    stored = requests.post(upload["url"], data=upload["fields"], files={"file": ("sensor.png", data)}, timeout=30)
+    stored = requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("sensor.png", data)}, timeout=30
+    )
     assert stored.status_code == 204
 
     # 4. Ask the server to verify it.
-    done = http.post(f"{live_server.url}/uploads/api/uploads/{created.json()['id']}/complete/", headers=headers, timeout=10)
+    done = http.post(
+        f"{live_server.url}/uploads/api/uploads/{created.json()['id']}/complete/", headers=headers, timeout=10
+    )
     assert done.status_code == 200
     assert (done.json()["status"], done.json()["width"], done.json()["height"]) == ("uploaded", 320, 240)
     assert requests.get(done.json()["url"], timeout=10).content == data

@@ -18,7 +18,11 @@ from uploads.imaging import ImageTooLarge, Rendered, Spec, UnreadableImage, rend
 
 ROOT = Path(__file__).resolve().parent.parent
 RED, GREEN, BLUE, WHITE, YELLOW = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255), (255, 255, 0)
-MAGIC = {"image/webp": lambda d: d[:4] == b"RIFF" and d[8:12] == b"WEBP", "image/jpeg": lambda d: d[:3] == b"\xff\xd8\xff", "image/avif": lambda d: d[4:12] == b"ftypavif"}
+MAGIC = {
+    "image/webp": lambda d: d[:4] == b"RIFF" and d[8:12] == b"WEBP",
+    "image/jpeg": lambda d: d[:3] == b"\xff\xd8\xff",
+    "image/avif": lambda d: d[4:12] == b"ftypavif",
+}
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -39,21 +43,34 @@ def decoded(rendered):
 
 
 def close_to(pixel, colour, tolerance=40):
-    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour))
+    return all(abs(a - b) <= tolerance for a, b in zip(pixel, colour, strict=False))
 
 
 def quadrants(width=120, height=80):
     """Red top left, green top right, blue bottom left, yellow bottom right."""
     image = Image.new("RGB", (width, height))
     half_w, half_h = width // 2, height // 2
-    for box, colour in [((0, 0, half_w, half_h), RED), ((half_w, 0, width, half_h), GREEN), ((0, half_h, half_w, height), BLUE), ((half_w, half_h, width, height), YELLOW)]:
+    for box, colour in [
+        ((0, 0, half_w, half_h), RED),
+        ((half_w, 0, width, half_h), GREEN),
+        ((0, half_h, half_w, height), BLUE),
+        ((half_w, half_h, width, height), YELLOW),
+    ]:
         image.paste(colour, box)
     return image
 
 
 def quadrant_colours(image):
     width, height = image.size
-    return [image.convert("RGB").getpixel((x, y)) for x, y in [(width // 4, height // 4), (3 * width // 4, height // 4), (width // 4, 3 * height // 4), (3 * width // 4, 3 * height // 4)]]
+    return [
+        image.convert("RGB").getpixel((x, y))
+        for x, y in [
+            (width // 4, height // 4),
+            (3 * width // 4, height // 4),
+            (width // 4, 3 * height // 4),
+            (3 * width // 4, 3 * height // 4),
+        ]
+    ]
 
 
 def with_exif(*, orientation=None, gps=False):
@@ -111,7 +128,10 @@ def icc_rgb_profile(red, green, blue):
         (b"rXYZ", xyz(*red)),
         (b"gXYZ", xyz(*green)),
         (b"bXYZ", xyz(*blue)),
-        *[(name, b"curv\0\0\0\0" + struct.pack(">IH", 1, 0x0233) + b"\0\0") for name in (b"rTRC", b"gTRC", b"bTRC")],
+        *[
+            (name, b"curv\0\0\0\0" + struct.pack(">IH", 1, 0x0233) + b"\0\0")
+            for name in (b"rTRC", b"gTRC", b"bTRC")
+        ],
     ]
     offset, table, body = 128 + 4 + 12 * len(tags), b"", b""
     for signature, data in tags:
@@ -159,7 +179,10 @@ def test_every_exif_orientation_is_applied_as_a_viewer_shows_it(orientation):
 
     image = decoded(rendered)
     assert image.size == expected.size == (rendered.width, rendered.height)
-    assert all(close_to(got, want) for got, want in zip(quadrant_colours(image), quadrant_colours(expected)))
+    assert all(
+        close_to(got, want)
+        for got, want in zip(quadrant_colours(image), quadrant_colours(expected), strict=True)
+    )
     assert image.getexif().get(0x0112) is None  # upright pixels, no tag left to turn them again
 
 
@@ -171,9 +194,13 @@ def photo_with_everything():
     image = quadrants(160, 120)
     xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description exif:GPSLatitude="52,22.2N"/></rdf:RDF></x:xmpmeta>'
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    data = encoded(image, exif=with_exif(orientation=1, gps=True), xmp=xmp, icc_profile=srgb, comment=b"taken at home")
+    data = encoded(
+        image, exif=with_exif(orientation=1, gps=True), xmp=xmp, icc_profile=srgb, comment=b"taken at home"
+    )
     source = Image.open(io.BytesIO(data))
-    assert source.getexif().get_ifd(0x8825) and "xmp" in source.info and "icc_profile" in source.info  # the test's premise
+    assert (
+        source.getexif().get_ifd(0x8825) and "xmp" in source.info and "icc_profile" in source.info
+    )  # the test's premise
     return data
 
 
@@ -292,7 +319,10 @@ def test_no_output_is_larger_than_its_source_or_its_box(source, box, fit):
 def aspect_kept(size, aspect):
     """``size`` has ``aspect``'s proportions but for rounding one side to whole pixels (≥ 1)."""
     (width, height), (aspect_width, aspect_height) = size, aspect
-    return abs(width * aspect_height - height * aspect_width) <= max(aspect_width, aspect_height) / 2 or 1 in size
+    return (
+        abs(width * aspect_height - height * aspect_width) <= max(aspect_width, aspect_height) / 2
+        or 1 in size
+    )
 
 
 def test_results_come_in_the_order_of_the_specs():
@@ -300,7 +330,11 @@ def test_results_come_in_the_order_of_the_specs():
 
     rendered = render(image_bytes("image/jpeg", 640, 480), specs)
 
-    assert [(r.width, r.height, r.content_type) for r in rendered] == [(50, 38, "image/webp"), (400, 300, "image/webp"), (100, 100, "image/jpeg")]
+    assert [(r.width, r.height, r.content_type) for r in rendered] == [
+        (50, 38, "image/webp"),
+        (400, 300, "image/webp"),
+        (100, 100, "image/jpeg"),
+    ]
     assert all(isinstance(r, Rendered) for r in rendered)
 
 
@@ -311,7 +345,14 @@ def test_no_specs_no_variants():
 # --- formats ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("format", "content_type", "extension", "pillow_format"), [("webp", "image/webp", ".webp", "WEBP"), ("avif", "image/avif", ".avif", "AVIF"), ("jpeg", "image/jpeg", ".jpg", "JPEG")])
+@pytest.mark.parametrize(
+    ("format", "content_type", "extension", "pillow_format"),
+    [
+        ("webp", "image/webp", ".webp", "WEBP"),
+        ("avif", "image/avif", ".avif", "AVIF"),
+        ("jpeg", "image/jpeg", ".jpg", "JPEG"),
+    ],
+)
 def test_each_format_gives_its_magic_bytes_and_content_type(format, content_type, extension, pillow_format):
     spec = Spec((64, 64), format=format)
 
@@ -478,7 +519,15 @@ def test_a_fingerprint_is_16_hex_digits_and_the_same_on_every_run():
 
 
 def test_fingerprints_differ_when_anything_in_the_spec_differs():
-    specs = [Spec((320, 320)), Spec((320, 321)), Spec((321, 320)), Spec((320, 320), "crop"), Spec((320, 320), format="avif"), Spec((320, 320), format="jpeg"), Spec((320, 320), quality=81)]
+    specs = [
+        Spec((320, 320)),
+        Spec((320, 321)),
+        Spec((321, 320)),
+        Spec((320, 320), "crop"),
+        Spec((320, 320), format="avif"),
+        Spec((320, 320), format="jpeg"),
+        Spec((320, 320), quality=81),
+    ]
 
     assert len({spec.fingerprint() for spec in specs}) == len(specs)
     assert all(len(f) == 16 and int(f, 16) >= 0 for f in (spec.fingerprint() for spec in specs))
@@ -491,7 +540,16 @@ def test_specs_are_values():
 
 @pytest.mark.parametrize(
     "arguments",
-    [{"size": (0, 10)}, {"size": (10,)}, {"size": (10.5, 10)}, {"size": (True, 10)}, {"size": (10, 10), "fit": "cover"}, {"size": (10, 10), "format": "png"}, {"size": (10, 10), "quality": 0}, {"size": (10, 10), "quality": 101}],
+    [
+        {"size": (0, 10)},
+        {"size": (10,)},
+        {"size": (10.5, 10)},
+        {"size": (True, 10)},
+        {"size": (10, 10), "fit": "cover"},
+        {"size": (10, 10), "format": "png"},
+        {"size": (10, 10), "quality": 0},
+        {"size": (10, 10), "quality": 101},
+    ],
 )
 def test_a_spec_that_cannot_be_made_is_refused_when_written(arguments):
     with pytest.raises(ValueError):
@@ -510,7 +568,10 @@ def test_equal_input_gives_equal_bytes():
     assert [r.data for r in first] == [r.data for r in second]
 
 
-@pytest.mark.parametrize(("orientation", "sizes"), [(1, [(320, 240), (800, 600), (2000, 1500)]), (6, [(240, 320), (600, 800), (1500, 2000)])])
+@pytest.mark.parametrize(
+    ("orientation", "sizes"),
+    [(1, [(320, 240), (800, 600), (2000, 1500)]), (6, [(240, 320), (600, 800), (1500, 2000)])],
+)
 def test_a_12_megapixel_jpeg_is_decoded_at_the_size_the_largest_variant_needs(decodes, orientation, sizes):
     exif = with_exif(orientation=orientation).tobytes()
     data = image_bytes("image/jpeg", 4000, 3000, exif=exif)
@@ -549,7 +610,9 @@ def test_rendering_a_12_megapixel_jpeg_takes_less_memory_than_decoding_it_whole(
     data = image_bytes("image/jpeg", 4000, 3000)
     whole = 4000 * 3000 * 4  # Pillow keeps RGB in 4 bytes a pixel: 46 MB for the full decode alone
 
-    done = subprocess.run([sys.executable, "-c", MEASURE_PEAK], input=data, cwd=ROOT, capture_output=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE_PEAK], input=data, cwd=ROOT, capture_output=True, check=True
+    )
 
     peak = int(done.stdout)
     assert 0 < peak < whole, f"peak {peak / 2**20:.1f} MB, a whole decode is {whole / 2**20:.1f} MB"

@@ -100,7 +100,12 @@ def test_the_same_seller_uploading_the_same_file_again_gets_the_existing_upload(
 
     assert again.status_code == 200
     body = again.json()
-    assert (body["id"], body["status"], body["duplicate"], body["upload"]) == (first["id"], "uploaded", True, None)
+    assert (body["id"], body["status"], body["duplicate"], body["upload"]) == (
+        first["id"],
+        "uploaded",
+        True,
+        None,
+    )
     assert body["url"].startswith(s3.meta.endpoint_url)
     assert Upload.objects.count() == 1
 
@@ -154,7 +159,10 @@ def test_a_digest_can_be_required(api, settings):
 
 @pytest.mark.parametrize("value", ["abc", 42, base64.b64encode(b"x" * 31).decode(), "!" * 44])
 def test_a_malformed_digest_is_refused(api, value):
-    response = api.post("/uploads/api/uploads/", {"filename": "a.png", "content_type": "image/png", "size": 5, "sha256": value})
+    response = api.post(
+        "/uploads/api/uploads/",
+        {"filename": "a.png", "content_type": "image/png", "size": 5, "sha256": value},
+    )
 
     assert response.status_code == 400
     assert response.json()["error"]["field"] == "sha256"

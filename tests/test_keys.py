@@ -38,7 +38,9 @@ def test_safe_stem_keeps_only_a_short_ascii_name_without_path(name, stem):
     assert safe_stem(name) == stem
 
 
-@pytest.mark.parametrize("name", ["../../x.jpg", "a\x00b", "\u202e", "..", "x" * 10_000, "😀", "C:\\a\\b.jpg"])
+@pytest.mark.parametrize(
+    "name", ["../../x.jpg", "a\x00b", "\u202e", "..", "x" * 10_000, "😀", "C:\\a\\b.jpg"]
+)
 def test_build_key_is_always_prefix_user_uuid_and_a_safe_name_with_the_types_extension(name, settings):
     key = build_key(42, name, "image/jpeg", token=TOKEN)
 
@@ -88,7 +90,9 @@ def test_ids_of_secret_key_fallbacks_still_count_as_this_installations(settings)
         (lambda: "elsewhere/" + build_key(7, "a.png", "image/png"), False),
     ],
 )
-def test_only_keys_under_this_installations_roots_in_the_exact_shape_count_as_made_here(make, expected, settings):
+def test_only_keys_under_this_installations_roots_in_the_exact_shape_count_as_made_here(
+    make, expected, settings
+):
     assert made_here(make()) is expected
 
 

@@ -27,7 +27,11 @@ def test_no_limit_applies_by_default(api, s3):
 def test_the_demo_switches_the_limits_on():
     from project import settings as demo
 
-    assert (demo.UPLOADS["MAX_PENDING"], demo.UPLOADS["UPLOADS_PER_HOUR"], demo.UPLOADS["BYTES_PER_DAY"]) == (60, 300, 2 * 2**30)
+    assert (demo.UPLOADS["MAX_PENDING"], demo.UPLOADS["UPLOADS_PER_HOUR"], demo.UPLOADS["BYTES_PER_DAY"]) == (
+        60,
+        300,
+        2 * 2**30,
+    )
 
 
 def test_too_many_open_policies_answers_429_until_the_oldest_expires(api, s3, settings):
@@ -60,7 +64,11 @@ def test_a_deleted_upload_counts_while_its_policy_could_still_store_bytes(api, s
     assert again.status_code == 429
     assert again.json()["error"]["message"].startswith("You have started 1 upload in the last few minutes")
     settings.UPLOADS = {"BYTES_PER_DAY": 3 * 2**20}
-    assert api.create(size=2**20).json()["error"]["message"].startswith("This file would take you past today's limit")
+    assert (
+        api.create(size=2**20)
+        .json()["error"]["message"]
+        .startswith("This file would take you past today's limit")
+    )
 
 
 def test_a_verified_upload_counts_as_open_until_its_policy_expires(api, uploaded, settings):
@@ -111,7 +119,9 @@ def test_more_bytes_a_day_than_allowed_answers_429_naming_what_was_used(api, s3,
     assert api.create(size=2**20).status_code == 201
 
 
-def test_failed_and_deleted_uploads_stop_counting_against_the_daily_bytes_once_their_policy_expired(api, s3, settings):
+def test_failed_and_deleted_uploads_stop_counting_against_the_daily_bytes_once_their_policy_expired(
+    api, s3, settings
+):
     settings.UPLOADS = {"BYTES_PER_DAY": 3 * 2**20}
     created = api.create(size=3 * 2**20).json()
     api.delete(f"/uploads/api/uploads/{created['id']}/")

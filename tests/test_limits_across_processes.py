@@ -55,7 +55,12 @@ def database(tmp_path_factory):
     }
     for args in (["migrate", "--no-input", "-v", "0"], ["shell", "--no-imports", "-c", _MAKE_SELLER]):
         done = subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert done.returncode == 0, done.stderr
     return SimpleNamespace(environment=environment, seller=done.stdout.strip())
@@ -96,8 +101,14 @@ def start_server(database, request, tmp_path):
         log = open(tmp_path / f"gunicorn-{url.rsplit(':', 1)[1]}.log", "w+")  # noqa: SIM115
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "project.wsgi",
-                f"--bind=fd://{listener.fileno()}", "--workers=1", "--timeout=30", "--graceful-timeout=1",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "project.wsgi",
+                f"--bind=fd://{listener.fileno()}",
+                "--workers=1",
+                "--timeout=30",
+                "--graceful-timeout=1",
             ],
             cwd=ROOT,
             env={**database.environment, **environment},
@@ -144,7 +155,11 @@ def log_in(session, url):
     session.get(f"{url}/accounts/login/", timeout=10)
     reply = session.post(
         f"{url}/accounts/login/",
-        data={"username": USERNAME, "password": PASSWORD, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        data={
+            "username": USERNAME,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
         headers={"Referer": f"{url}/accounts/login/"},
         allow_redirects=False,
         timeout=10,
@@ -178,7 +193,9 @@ def _clear_of_the_hours_end(seller, margin=15):
         time.sleep(left + 1)
 
 
-def test_two_processes_sharing_redis_allow_exactly_the_hourly_limit_between_them(start_server, database, shared_redis):
+def test_two_processes_sharing_redis_allow_exactly_the_hourly_limit_between_them(
+    start_server, database, shared_redis
+):
     shared = {"CACHE_URL": REDIS, "UPLOADS_TEST_CACHE_PREFIX": shared_redis}
     servers = [start_server(**shared), start_server(**shared)]
 

@@ -44,7 +44,9 @@ def make_upload():
             expires_at=timezone.now() + datetime.timedelta(minutes=10),
         )
         # created_at is set on insert: space the rows out so "newest first" is their order here.
-        Upload.objects.filter(pk=row.pk).update(created_at=timezone.now() + datetime.timedelta(seconds=len(made)))
+        Upload.objects.filter(pk=row.pk).update(
+            created_at=timezone.now() + datetime.timedelta(seconds=len(made))
+        )
         made.append(row)
         return str(row.pk)
 
@@ -169,7 +171,8 @@ def test_the_refusal_speaks_the_requests_language(seller, mixed):
     profile = german.get(f"{LIST}?profile=postr").json()
 
     assert status == refusal(
-        "status", "Es gibt keinen Upload-Status 'done'; verwenden Sie einen von: pending, uploaded, failed, expired."
+        "status",
+        "Es gibt keinen Upload-Status 'done'; verwenden Sie einen von: pending, uploaded, failed, expired.",
     )
     assert profile == refusal(
         "profile", "Es gibt kein Upload-Profil 'postr'; verwenden Sie eines von: default, poster, avatar."
@@ -234,7 +237,13 @@ def test_another_users_uploads_never_appear_whatever_the_filters(api, seller, ma
         for profile in ("default", "poster", "avatar"):
             make_upload(other, status, profile)
 
-    for query in ("", "?status=pending", "?profile=poster", "?status=pending&profile=poster", "?status=failed"):
+    for query in (
+        "",
+        "?status=pending",
+        "?profile=poster",
+        "?status=pending&profile=poster",
+        "?status=failed",
+    ):
         body = listed(api, query)
         assert set(ids(body)) <= {mine}, query
         assert body["count"] == len(ids(body)), query

@@ -59,7 +59,8 @@ def split(data, part_size=PART):
 
 def create(api, data, filename="poster.jpg", **extra):
     return api.post(
-        "/uploads/api/uploads/", {"filename": filename, "content_type": "image/jpeg", "size": len(data), **extra}
+        "/uploads/api/uploads/",
+        {"filename": filename, "content_type": "image/jpeg", "size": len(data), **extra},
     )
 
 
@@ -136,16 +137,23 @@ def test_a_file_at_the_threshold_gets_one_post_policy_as_before(api, s3):
 
 
 def test_a_file_above_max_size_is_refused_before_anything_starts(api, s3):
-    response = api.post("/uploads/api/uploads/", {"filename": "huge.jpg", "content_type": "image/jpeg", "size": 65 * MB})
+    response = api.post(
+        "/uploads/api/uploads/", {"filename": "huge.jpg", "content_type": "image/jpeg", "size": 65 * MB}
+    )
 
-    assert (response.status_code, response.json()) == (413, error("too_large", "File is 65 MB; the limit is 64 MB.", "size"))
+    assert (response.status_code, response.json()) == (
+        413,
+        error("too_large", "File is 65 MB; the limit is 64 MB.", "size"),
+    )
     assert not Upload.objects.exists()
 
 
 def test_a_file_needing_more_than_10000_parts_is_refused_as_too_large(api, settings):
     settings.UPLOADS = {**settings.UPLOADS, "MULTIPART_PART_SIZE": 1000, "MAX_SIZE": 20 * MB}
 
-    response = api.post("/uploads/api/uploads/", {"filename": "a.jpg", "content_type": "image/jpeg", "size": 11 * MB})
+    response = api.post(
+        "/uploads/api/uploads/", {"filename": "a.jpg", "content_type": "image/jpeg", "size": 11 * MB}
+    )
 
     assert response.status_code == 413
     assert response.json() == error("too_large", "File is 11 MB; the limit is 9.5 MB.", "size")
@@ -202,7 +210,12 @@ def test_s3_refuses_a_part_with_other_bytes_than_its_digest(api, s3):
 
     assert reply.status_code == 400
     assert "<Code>BadDigest</Code>" in reply.text
-    assert s3.list_parts(Bucket=BUCKET, Key=created["key"], UploadId=Upload.objects.get().multipart_id).get("Parts", []) == []
+    assert (
+        s3.list_parts(Bucket=BUCKET, Key=created["key"], UploadId=Upload.objects.get().multipart_id).get(
+            "Parts", []
+        )
+        == []
+    )
 
 
 def test_s3_refuses_a_part_sent_without_the_checksum_header(api, s3):
@@ -265,14 +278,29 @@ def test_signing_moves_the_uploads_expiry_to_the_last_urls(api, s3, settings):
     [
         ({}, "The field 'parts' must be a list of parts, each with a 'number' and a 'sha256'."),
         ({"parts": []}, "The field 'parts' must be a list of parts, each with a 'number' and a 'sha256'."),
-        ({"parts": ["abc"]}, "The field 'parts' must be a list of parts, each with a 'number' and a 'sha256'."),
-        ({"parts": [{"number": 0, "sha256": digest(b"")}]}, "A part's number must be a whole number, 1 or more."),
-        ({"parts": [{"number": True, "sha256": digest(b"")}]}, "A part's number must be a whole number, 1 or more."),
-        ({"parts": [{"number": 2, "sha256": "abc"}]}, "Part 2 needs its SHA-256 digest, base64-encoded (44 characters)."),
+        (
+            {"parts": ["abc"]},
+            "The field 'parts' must be a list of parts, each with a 'number' and a 'sha256'.",
+        ),
+        (
+            {"parts": [{"number": 0, "sha256": digest(b"")}]},
+            "A part's number must be a whole number, 1 or more.",
+        ),
+        (
+            {"parts": [{"number": True, "sha256": digest(b"")}]},
+            "A part's number must be a whole number, 1 or more.",
+        ),
+        (
+            {"parts": [{"number": 2, "sha256": "abc"}]},
+            "Part 2 needs its SHA-256 digest, base64-encoded (44 characters).",
+        ),
         ({"parts": [{"number": 2}]}, "Part 2 needs its SHA-256 digest, base64-encoded (44 characters)."),
         ({"parts": [{"number": 1, "sha256": digest(b"")}] * 2}, "Part 1 is asked for twice."),
         ({"parts": [{"number": 4, "sha256": digest(b"")}]}, "There is no part 4: the file has 3 parts."),
-        ({"parts": [{"number": n, "sha256": digest(b"")} for n in range(1, 102)]}, "Ask for at most 100 parts at a time."),
+        (
+            {"parts": [{"number": n, "sha256": digest(b"")} for n in range(1, 102)]},
+            "Ask for at most 100 parts at a time.",
+        ),
     ],
 )
 def test_a_wrong_request_for_part_urls_is_refused_and_records_nothing(api, s3, body, message):
@@ -437,7 +465,11 @@ def test_complete_verifies_an_object_s3_assembled_when_the_reply_was_lost(api, s
         UploadId=row.multipart_id,
         MultipartUpload={
             "Parts": [
-                {"PartNumber": p["PartNumber"], "ETag": p["ETag"], "ChecksumSHA256": digest(split(data)[p["PartNumber"] - 1])}
+                {
+                    "PartNumber": p["PartNumber"],
+                    "ETag": p["ETag"],
+                    "ChecksumSHA256": digest(split(data)[p["PartNumber"] - 1]),
+                }
                 for p in listed
             ]
         },
@@ -456,7 +488,12 @@ def test_a_part_replaced_behind_the_apis_back_fails_the_upload_and_nothing_is_ke
     row = Upload.objects.get(pk=created["id"])
     other = bytes(len(parts[2]))
     s3.upload_part(  # the bucket's own credentials: no URL of the app's could store it
-        Bucket=BUCKET, Key=row.key, UploadId=row.multipart_id, PartNumber=2, Body=other, ChecksumSHA256=digest(other)
+        Bucket=BUCKET,
+        Key=row.key,
+        UploadId=row.multipart_id,
+        PartNumber=2,
+        Body=other,
+        ChecksumSHA256=digest(other),
     )
 
     response = api.complete(created["id"])
@@ -466,7 +503,10 @@ def test_a_part_replaced_behind_the_apis_back_fails_the_upload_and_nothing_is_ke
         error("verification_failed", "A part in storage is not the bytes its declared digest names."),
     )
     row.refresh_from_db()
-    assert (row.status, row.failure_reason) == ("failed", "A part in storage is not the bytes its declared digest names.")
+    assert (row.status, row.failure_reason) == (
+        "failed",
+        "A part in storage is not the bytes its declared digest names.",
+    )
     assert (unfinished(s3, row.key), object_exists(s3, row.key)) == ([], False)
 
 
@@ -478,13 +518,20 @@ def test_a_part_of_another_size_sent_behind_the_apis_back_fails_the_upload(api, 
     sign(api, created["id"], {2: parts[2]})
     row = Upload.objects.get(pk=created["id"])
     s3.upload_part(
-        Bucket=BUCKET, Key=row.key, UploadId=row.multipart_id, PartNumber=2, Body=b"short", ChecksumSHA256=digest(b"short")
+        Bucket=BUCKET,
+        Key=row.key,
+        UploadId=row.multipart_id,
+        PartNumber=2,
+        Body=b"short",
+        ChecksumSHA256=digest(b"short"),
     )
 
     response = api.complete(created["id"])
 
     assert response.status_code == 422
-    assert response.json() == error("verification_failed", "Part 2 in storage is 5 bytes, but 5242880 bytes were declared.")
+    assert response.json() == error(
+        "verification_failed", "Part 2 in storage is 5 bytes, but 5242880 bytes were declared."
+    )
     assert unfinished(s3, row.key) == []
 
 
@@ -495,7 +542,12 @@ def test_a_part_no_url_was_signed_for_fails_the_upload(api, s3):
     send(api, created["id"], {1: parts[1], 3: parts[3]})
     row = Upload.objects.get(pk=created["id"])
     s3.upload_part(
-        Bucket=BUCKET, Key=row.key, UploadId=row.multipart_id, PartNumber=2, Body=parts[2], ChecksumSHA256=digest(parts[2])
+        Bucket=BUCKET,
+        Key=row.key,
+        UploadId=row.multipart_id,
+        PartNumber=2,
+        Body=parts[2],
+        ChecksumSHA256=digest(parts[2]),
     )
 
     response = api.complete(created["id"])
@@ -574,7 +626,10 @@ def test_parts_of_a_verified_upload_are_not_signed_any_more(api, s3):
 
     response = sign(api, created["id"], {1: numbered(data)[1]})
 
-    assert (response.status_code, response.json()) == (409, error("not_pending", "This upload is finished; it takes no more data."))
+    assert (response.status_code, response.json()) == (
+        409,
+        error("not_pending", "This upload is finished; it takes no more data."),
+    )
 
 
 # Renewing a policy
@@ -587,9 +642,10 @@ def renew(api, upload_id):
 def test_an_expired_policy_is_renewed_for_the_same_key_type_size_and_digest(api, s3):
     data = image_bytes("image/png", 31, 17)
     created = api.post(
-        "/uploads/api/uploads/", {"filename": "a.png", "content_type": "image/png", "size": len(data), "sha256": digest(data)}
+        "/uploads/api/uploads/",
+        {"filename": "a.png", "content_type": "image/png", "size": len(data), "sha256": digest(data)},
     ).json()
-    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
     expired = app_s3.presign_post(
         created["key"], content_type="image/png", size=len(data), expires=600, sha256=digest(data), now=past
     )
@@ -630,7 +686,10 @@ def test_an_expired_policy_is_renewed_for_the_same_key_type_size_and_digest(api,
         (
             "expired",
             410,
-            error("upload_expired", "This upload's permission expired before the file arrived; start the upload again."),
+            error(
+                "upload_expired",
+                "This upload's permission expired before the file arrived; start the upload again.",
+            ),
         ),
     ],
 )
@@ -650,7 +709,9 @@ def test_an_upload_in_parts_is_not_renewed_but_its_parts_signed_again(api, s3):
 
     assert (response.status_code, response.json()) == (
         409,
-        error("sent_in_parts", "This upload is sent in parts; ask for the URLs of its missing parts instead."),
+        error(
+            "sent_in_parts", "This upload is sent in parts; ask for the URLs of its missing parts instead."
+        ),
     )
 
 
@@ -716,7 +777,9 @@ def test_a_max_size_beyond_10000_parts_says_which_part_size_would_do(settings):
 def test_the_composite_checksum_is_the_digest_of_the_parts_digests_and_their_count():
     parts = [b"a" * 10, b"b" * 3]
 
-    expected = base64.b64encode(hashlib.sha256(hashlib.sha256(parts[0]).digest() + hashlib.sha256(parts[1]).digest()).digest())
+    expected = base64.b64encode(
+        hashlib.sha256(hashlib.sha256(parts[0]).digest() + hashlib.sha256(parts[1]).digest()).digest()
+    )
 
     assert verify.composite_checksum([digest(part) for part in parts]) == f"{expected.decode()}-2"
 

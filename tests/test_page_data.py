@@ -99,7 +99,7 @@ def read_by_the_script(markup):
     the URLs api.js then calls for an upload's parts and its renewal (run in Node on the tests'
     fake DOM)."""
     opening = re.search(r"<div class=\"uploader\"[^>]*>", markup).group(0)
-    element = f"{opening}<input type=\"hidden\" data-uploader-value></div>"
+    element = f'{opening}<input type="hidden" data-uploader-value></div>'
     code = f"""
 import {{ installDom }} from {json.dumps(FAKE_DOM.as_uri())}
 const dom = installDom()
@@ -123,7 +123,9 @@ console.log(JSON.stringify({{
   types: config.types,
 }}))
 """
-    done = subprocess.run(["node", "--input-type=module", "-e", code], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", code], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -147,7 +149,9 @@ def test_the_script_reads_them_and_calls_the_apps_urls(settings, render):
 
 
 @pytest.mark.parametrize("render", [tag, widget], ids=["tag", "widget"])
-def test_the_script_takes_the_profiles_types_with_the_names_and_extensions_of_the_servers_table(settings, render):
+def test_the_script_takes_the_profiles_types_with_the_names_and_extensions_of_the_servers_table(
+    settings, render
+):
     settings.UPLOADS = {"ALLOWED_TYPES": ["image/webp", "image/jpeg"]}
 
     read = read_by_the_script(render())

@@ -38,7 +38,8 @@ def profiles(settings):
 
 def create(api, profile, size=100, content_type="image/png"):
     return api.post(
-        "/uploads/api/uploads/", {"filename": "p.png", "content_type": content_type, "size": size, "profile": profile}
+        "/uploads/api/uploads/",
+        {"filename": "p.png", "content_type": content_type, "size": size, "profile": profile},
     )
 
 
@@ -92,7 +93,11 @@ def test_a_profile_can_require_a_permission(api, s3, seller):
 
     assert refused.status_code == 403
     assert refused.json() == {
-        "error": {"code": "forbidden", "message": "Your account may not upload avatar files.", "field": "profile"}
+        "error": {
+            "code": "forbidden",
+            "message": "Your account may not upload avatar files.",
+            "field": "profile",
+        }
     }
     seller.user_permissions.add(Permission.objects.get(codename="add_user"))
     assert create(api, "avatar").status_code == 201

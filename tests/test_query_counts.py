@@ -64,7 +64,9 @@ def test_the_admin_changelist_makes_the_same_number_of_queries_for_10_and_10000_
     settings.UPLOADS = {"VARIANTS": {"thumb": {"size": 320}}, "REVIEW": "before_publish"}
     many_uploads(seller, rows)
     spec = variants.specs("default")["thumb"]
-    made = Upload.objects.order_by("-created_at", "-pk").values_list("sha256", flat=True)[:rows:2]  # as the list
+    made = Upload.objects.order_by("-created_at", "-pk").values_list("sha256", flat=True)[
+        :rows:2
+    ]  # as the list
     Variant.objects.bulk_create(
         Variant(
             source=sha256,

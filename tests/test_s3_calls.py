@@ -54,7 +54,12 @@ def test_read_start_gives_size_type_etag_and_the_first_bytes_in_one_request(stor
 
     found, first = app_s3.read_start("calls/start.png", 16)
 
-    assert (found.size, found.content_type, found.etag, first) == (1000, "image/png", etag, b"0123456789012345")
+    assert (found.size, found.content_type, found.etag, first) == (
+        1000,
+        "image/png",
+        etag,
+        b"0123456789012345",
+    )
 
 
 def test_read_start_of_an_object_smaller_than_the_window_gives_all_of_it(stored):

@@ -1,7 +1,7 @@
 """Fast checks of the boto3 calls themselves, in moto. Moto accepts any POST, so nothing here
 claims how S3 behaves: that is tests/test_s3_calls.py and tests/test_s3_policy.py, against SeaweedFS."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from moto import mock_aws
@@ -12,7 +12,7 @@ from uploads import s3
 @pytest.fixture
 def moment(monkeypatch):
     """One fixed moment for boto3's signers and ours, so their output can be compared whole."""
-    fixed = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
+    fixed = datetime(2026, 11, 27, 12, 30, 5, tzinfo=UTC)
     for module in ("botocore.auth", "botocore.signers"):
         monkeypatch.setattr(f"{module}.get_current_datetime", lambda: fixed.replace(tzinfo=None))
     return fixed
@@ -113,7 +113,11 @@ def test_presign_post_with_a_digest_gives_exactly_what_boto3_would_sign(moto_s3,
     expected = moto_s3.generate_presigned_post(
         "test-uploads",
         "k.png",
-        Fields={"Content-Type": "image/png", "x-amz-checksum-algorithm": "SHA256", "x-amz-checksum-sha256": sha},
+        Fields={
+            "Content-Type": "image/png",
+            "x-amz-checksum-algorithm": "SHA256",
+            "x-amz-checksum-sha256": sha,
+        },
         Conditions=[
             {"Content-Type": "image/png"},
             ["content-length-range", 5, 5],
@@ -123,4 +127,7 @@ def test_presign_post_with_a_digest_gives_exactly_what_boto3_would_sign(moto_s3,
         ExpiresIn=60,
     )
 
-    assert s3.presign_post("k.png", content_type="image/png", size=5, expires=60, sha256=sha, now=moment) == expected
+    assert (
+        s3.presign_post("k.png", content_type="image/png", size=5, expires=60, sha256=sha, now=moment)
+        == expected
+    )

@@ -7,7 +7,7 @@ itself finds for that configuration: the storage's keys, a profile, or boto3's o
 
 import sys
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -18,7 +18,7 @@ from django.test import override_settings
 from tests.conftest import TEST_BUCKET
 from uploads import s3
 
-MOMENT = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
+MOMENT = datetime(2026, 11, 27, 12, 30, 5, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -107,7 +107,9 @@ class TestTheClientIsMadeAgainWhenASettingItReadsChanges:
             ("AWS_S3_USE_SSL", False, lambda: s3.storage().use_ssl),
         ],
     )
-    def test_the_settings_fixture_changing_an_aws_setting_gives_a_new_client(self, settings, name, value, seen):
+    def test_the_settings_fixture_changing_an_aws_setting_gives_a_new_client(
+        self, settings, name, value, seen
+    ):
         first = s3.client()
 
         setattr(settings, name, value)
@@ -245,7 +247,9 @@ class TestSigningWithTheCredentialsBoto3Finds:
             ours()
 
     @pytest.mark.django_db
-    def test_seaweedfs_takes_an_upload_signed_with_keys_boto3_found_itself(self, aws_home, settings, local_s3):
+    def test_seaweedfs_takes_an_upload_signed_with_keys_boto3_found_itself(
+        self, aws_home, settings, local_s3
+    ):
         (aws_home / "credentials").write_text(
             f"[default]\naws_access_key_id = {local_s3.access_key}\naws_secret_access_key = {local_s3.secret_key}\n"
         )
@@ -256,7 +260,9 @@ class TestSigningWithTheCredentialsBoto3Finds:
 
         form = {"file": ("a.png", b"12345", "image/png")}
         reply = requests.post(policy["url"], data=policy["fields"], files=form, timeout=30)
-        viewed = requests.get(s3.presign_get(key, content_type="image/png", filename="a.png", expires=60), timeout=30)
+        viewed = requests.get(
+            s3.presign_get(key, content_type="image/png", filename="a.png", expires=60), timeout=30
+        )
 
         assert reply.status_code == 204, reply.text
         assert (viewed.status_code, viewed.content) == (200, b"12345")

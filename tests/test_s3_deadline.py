@@ -55,7 +55,9 @@ def test_create_and_detail_need_no_answer_from_s3(api, silent_s3, settings):
     assert took_create < 1 and took_detail < 1
 
 
-def test_a_delete_during_an_outage_deletes_the_upload_and_says_the_clean_up_removes_the_file(api, silent_s3, settings):
+def test_a_delete_during_an_outage_deletes_the_upload_and_says_the_clean_up_removes_the_file(
+    api, silent_s3, settings
+):
     settings.UPLOADS = {"S3_DEADLINE": 1}
     created = api.create().json()
 

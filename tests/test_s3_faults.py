@@ -66,7 +66,9 @@ def silent_server():
         connection.close()
 
 
-def test_complete_against_an_s3_that_never_answers_gives_up_after_the_read_timeout(api, settings, silent_server):
+def test_complete_against_an_s3_that_never_answers_gives_up_after_the_read_timeout(
+    api, settings, silent_server
+):
     settings.UPLOADS = {"S3_READ_TIMEOUT": 0.5, "S3_MAX_ATTEMPTS": 2}
     settings.AWS_S3_ENDPOINT_URL = silent_server
     created = api.create().json()
@@ -81,7 +83,9 @@ def test_complete_against_an_s3_that_never_answers_gives_up_after_the_read_timeo
 
 class _Failing(BaseHTTPRequestHandler):
     def do_GET(self):
-        body = b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
+        body = (
+            b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
+        )
         self.send_response(500)
         self.send_header("Content-Type", "application/xml")
         self.send_header("Content-Length", str(len(body)))
@@ -103,7 +107,9 @@ def failing_server():
     server.shutdown()
 
 
-def test_complete_against_an_s3_answering_500_answers_503_and_keeps_the_upload_pending(api, settings, failing_server):
+def test_complete_against_an_s3_answering_500_answers_503_and_keeps_the_upload_pending(
+    api, settings, failing_server
+):
     settings.UPLOADS = {"S3_MAX_ATTEMPTS": 1}
     settings.AWS_S3_ENDPOINT_URL = failing_server
     created = api.create().json()
@@ -115,7 +121,12 @@ def test_complete_against_an_s3_answering_500_answers_503_and_keeps_the_upload_p
 def test_the_timeouts_and_retries_are_settings(settings):
     from uploads import s3
 
-    settings.UPLOADS = {"S3_CONNECT_TIMEOUT": 1.5, "S3_READ_TIMEOUT": 4, "S3_MAX_ATTEMPTS": 5, "S3_RETRY_MODE": "adaptive"}
+    settings.UPLOADS = {
+        "S3_CONNECT_TIMEOUT": 1.5,
+        "S3_READ_TIMEOUT": 4,
+        "S3_MAX_ATTEMPTS": 5,
+        "S3_RETRY_MODE": "adaptive",
+    }
 
     config = s3.client().meta.config
 

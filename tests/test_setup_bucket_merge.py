@@ -106,7 +106,9 @@ def test_changing_the_origins_updates_only_our_rule_where_it_stands(s3, shared_b
         Bucket=shared_bucket, CORSConfiguration={"CORSRules": [FOREIGN[0], ours("shop", SITE), FOREIGN[1]]}
     )
 
-    out = setup_bucket(capsys, "--origin", "https://shop.example.com", "--origin", "https://www.shop.example.com")
+    out = setup_bucket(
+        capsys, "--origin", "https://shop.example.com", "--origin", "https://www.shop.example.com"
+    )
 
     assert out == [
         f"Found the bucket {shared_bucket!r}.",
@@ -147,7 +149,12 @@ def test_dry_run_on_a_missing_bucket_says_it_would_create_it_and_creates_nothing
 
     out = setup_bucket(capsys, "--origin", SITE, "--dry-run")
 
-    assert out[:4] == ["Dry run: nothing is changed.", f"Would create the bucket {name!r}.", "CORS configuration before:", '{']
+    assert out[:4] == [
+        "Dry run: nothing is changed.",
+        f"Would create the bucket {name!r}.",
+        "CORS configuration before:",
+        "{",
+    ]
     assert out[-2:] == [
         f"Would add the rule 'django-direct-uploads-shop', allowing POST, PUT, GET and HEAD from {SITE}.",
         "There are no other rules.",
@@ -165,7 +172,11 @@ def test_a_second_installation_adds_its_own_rule_beside_ours(s3, shared_bucket, 
         "Added the rule 'django-direct-uploads-outlet', allowing POST, PUT, GET and HEAD from https://outlet.example.com.",
         "Kept 3 other rules.",
     ]
-    assert rules(s3, shared_bucket) == [*FOREIGN, ours("shop", SITE), ours("outlet", "https://outlet.example.com")]
+    assert rules(s3, shared_bucket) == [
+        *FOREIGN,
+        ours("shop", SITE),
+        ours("outlet", "https://outlet.example.com"),
+    ]
 
 
 def test_the_rule_of_a_rotated_secret_key_is_replaced_not_left_behind(s3, shared_bucket, settings, capsys):
@@ -198,4 +209,9 @@ def test_merge_folds_several_copies_of_our_rule_into_one_where_the_first_stood()
 
     merged = bucket.merge([FOREIGN[0], old, FOREIGN[1], old], new)
 
-    assert (merged.rules, merged.change, merged.previous, merged.kept) == ([FOREIGN[0], new, FOREIGN[1]], "updated", old, 2)
+    assert (merged.rules, merged.change, merged.previous, merged.kept) == (
+        [FOREIGN[0], new, FOREIGN[1]],
+        "updated",
+        old,
+        2,
+    )

@@ -2,7 +2,7 @@
 the project configures django-storages there instead of in the AWS_* settings. Run against SeaweedFS."""
 
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -25,8 +25,15 @@ def no_aws_settings(settings, monkeypatch):
     """No AWS_* setting or environment variable is left to fall back on."""
     for name in [name for name in dir(settings) if name.startswith("AWS_")]:
         delattr(settings, name)
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S3_ACCESS_KEY_ID", "AWS_S3_SECRET_ACCESS_KEY",
-                 "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_S3_SESSION_PROFILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_S3_ACCESS_KEY_ID",
+        "AWS_S3_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_S3_SESSION_PROFILE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -66,7 +73,9 @@ def stored(local_s3, bucket, key):
     return local_s3.client().get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
-def test_an_upload_goes_to_the_bucket_of_the_storage_entry_and_completes(api, local_s3, no_aws_settings, use_storage):
+def test_an_upload_goes_to_the_bucket_of_the_storage_entry_and_completes(
+    api, local_s3, no_aws_settings, use_storage
+):
     bucket = use_storage()
     created = api.create("shoe.jpg", "image/jpeg", len(JPEG)).json()
 
@@ -79,7 +88,9 @@ def test_an_upload_goes_to_the_bucket_of_the_storage_entry_and_completes(api, lo
     assert stored(local_s3, bucket, Upload.objects.get(pk=created["id"]).key) == JPEG
 
 
-def test_the_viewing_url_is_signed_with_the_storage_entry_and_s3_serves_it(api, local_s3, no_aws_settings, use_storage):
+def test_the_viewing_url_is_signed_with_the_storage_entry_and_s3_serves_it(
+    api, local_s3, no_aws_settings, use_storage
+):
     bucket = use_storage()
     created = api.create("shoe.jpg", "image/jpeg", len(JPEG)).json()
     post_to_s3(created, JPEG)
@@ -105,7 +116,9 @@ def test_setup_bucket_creates_the_bucket_of_the_storage_entry(local_s3, no_aws_s
 
 
 @pytest.mark.parametrize("bucket", ["alias-first", "alias-second"])
-def test_each_test_gets_the_client_of_its_own_storage_entry(api, local_s3, no_aws_settings, use_storage, bucket):
+def test_each_test_gets_the_client_of_its_own_storage_entry(
+    api, local_s3, no_aws_settings, use_storage, bucket
+):
     use_storage(bucket)
     created = api.create("shoe.jpg", "image/jpeg", len(JPEG)).json()
     post_to_s3(created, JPEG)
@@ -136,7 +149,7 @@ def test_the_policy_names_the_access_key_of_the_storage_entry_not_the_aws_settin
         },
     }
     settings.UPLOADS = {"STORAGE": "media"}
-    now = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 27, 12, 30, 5, tzinfo=UTC)
 
     policy = app_s3.presign_post("uploads/1/x/a.jpg", content_type="image/jpeg", size=10, expires=60, now=now)
 
@@ -150,7 +163,7 @@ def test_aws_settings_fill_what_the_storage_options_leave_out(settings):
         "media": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"region_name": "eu-west-1"}},
     }
     settings.UPLOADS = {"STORAGE": "media"}
-    now = datetime(2026, 11, 27, 12, 30, 5, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 27, 12, 30, 5, tzinfo=UTC)
 
     policy = app_s3.presign_post("uploads/1/x/a.jpg", content_type="image/jpeg", size=10, expires=60, now=now)
 

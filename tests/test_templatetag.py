@@ -31,7 +31,7 @@ def test_uploader_renders_urls_limits_and_the_module(settings):
         '     data-profile="default"\n'
         '     data-max-size="5242880"\n'
         '     data-multipart-threshold="104857600"\n'
-'     data-types="{&quot;image/jpeg&quot;:{&quot;name&quot;:&quot;JPEG&quot;,&quot;extensions&quot;:[&quot;.jpg&quot;,&quot;.jpeg&quot;,&quot;.jpe&quot;,&quot;.jfif&quot;]},&quot;image/webp&quot;:{&quot;name&quot;:&quot;WebP&quot;,&quot;extensions&quot;:[&quot;.webp&quot;]}}"\n'
+        '     data-types="{&quot;image/jpeg&quot;:{&quot;name&quot;:&quot;JPEG&quot;,&quot;extensions&quot;:[&quot;.jpg&quot;,&quot;.jpeg&quot;,&quot;.jpe&quot;,&quot;.jfif&quot;]},&quot;image/webp&quot;:{&quot;name&quot;:&quot;WebP&quot;,&quot;extensions&quot;:[&quot;.webp&quot;]}}"\n'
         '     data-parallel="4">\n'
         '  <div class="uploader__drop" data-uploader-drop>\n'
         f'    <input class="uploader__input" id="{uid}-input" type="file" multiple\n'
@@ -72,7 +72,9 @@ def test_uploader_with_an_unknown_profile_names_the_known_ones(settings, rf):
     with pytest.raises(TemplateSyntaxError) as raised:
         Template('{% load uploads %}{% uploader profile="avatr" %}').render(Context({"request": rf.get("/")}))
 
-    assert str(raised.value) == "{% uploader %}: there is no upload profile 'avatr'; the profiles are default."
+    assert (
+        str(raised.value) == "{% uploader %}: there is no upload profile 'avatr'; the profiles are default."
+    )
 
 
 def test_upload_url_of_something_that_is_not_an_upload_says_what_it_takes(settings):

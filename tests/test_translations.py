@@ -24,7 +24,10 @@ from uploads import errors, verify  # noqa: F401  (verify defines UploadErrors o
 ROOT = Path(__file__).resolve().parents[1]
 APP, DEMO = ROOT / "uploads", ROOT / "project"
 # The uploader's script: its entry module and the modules beside it that it imports.
-SCRIPT = (APP / "static" / "uploads" / "uploader.js", *sorted((APP / "static" / "uploads" / "uploader").rglob("*.js")))
+SCRIPT = (
+    APP / "static" / "uploads" / "uploader.js",
+    *sorted((APP / "static" / "uploads" / "uploader").rglob("*.js")),
+)
 CONTEXT_FIRST = {"pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy"}
 GETTEXT = {"gettext", "gettext_lazy", "ngettext", "ngettext_lazy", *CONTEXT_FIRST}
 # Where German is rightly the same as English. Keep it short, and say why.
@@ -83,7 +86,9 @@ class Module:
     def gettext_name(self, call):
         """``gettext_lazy`` for a call of ``_(…)`` when ``_`` is gettext_lazy; None for other calls."""
         func = call.func
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        name = (
+            func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        )
         original = self.aliases.get(name)
         return original if original in GETTEXT else None
 
@@ -99,7 +104,11 @@ def msgids_in_python(paths):
         module = Module(path)
         for node in ast.walk(module.tree):
             if isinstance(node, ast.Call) and (name := module.gettext_name(node)):
-                texts = [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+                texts = [
+                    arg.value
+                    for arg in node.args
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                ]
                 context = texts.pop(0) if name in CONTEXT_FIRST else None
                 plural = texts[1] if name.startswith(("ngettext", "npgettext")) else None
                 found[context, texts[0], plural] = module.where(node)
@@ -113,7 +122,9 @@ def msgids_in_templates(paths):
         text = templatize(path.read_text())
         for match in re.finditer(r"\b(n?p?gettext)\(", text):
             call = _first_expression(text, match.start())
-            args = [arg.value for arg in call.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+            args = [
+                arg.value for arg in call.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            ]
             context = args.pop(0) if call.func.id in ("pgettext", "npgettext") else None
             plural = args[1] if call.func.id in ("ngettext", "npgettext") else None
             found[context, args[0], plural] = str(path.relative_to(ROOT))
@@ -245,7 +256,9 @@ def _walk_with_function(tree):
 
     def visit(node, function):
         for child in ast.iter_child_nodes(node):
-            inner = child if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else function
+            inner = (
+                child if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else function
+            )
             yield inner, child
             yield from visit(child, inner)
 
@@ -261,11 +274,19 @@ def _messages_of(node, raised):
             yield node.args[0]  # raise SomeUploadError("…"), ValidationError("…")
         if name == "message_user" and len(node.args) > 1:
             yield node.args[1]
-        if isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "messages" and len(node.args) > 1:
+        if (
+            isinstance(func, ast.Attribute)
+            and getattr(func.value, "id", "") == "messages"
+            and len(node.args) > 1
+        ):
             yield node.args[1]  # messages.success(request, "…")
         if name == "JsonResponse" and node.args and isinstance(node.args[0], ast.Dict):
             reply = node.args[0]
-            yield from (value for key, value in zip(reply.keys, reply.values) if getattr(key, "value", None) == "message")
+            yield from (
+                value
+                for key, value in zip(reply.keys, reply.values, strict=True)
+                if getattr(key, "value", None) == "message"
+            )
         for keyword in node.keywords:
             if keyword.arg in ("verbose_name", "verbose_name_plural", "help_text", "label", "description"):
                 yield keyword.value
@@ -300,7 +321,8 @@ def _wrapped(node, module, function, seen=()):
             assign.value
             for statement in scope
             for assign in ast.walk(statement)
-            if isinstance(assign, ast.Assign) and any(getattr(t, "id", None) == node.id for t in assign.targets)
+            if isinstance(assign, ast.Assign)
+            and any(getattr(t, "id", None) == node.id for t in assign.targets)
         ]
         if not values and node.id in module.constants:
             values = [module.constants[node.id]]
@@ -364,7 +386,11 @@ def test_a_refused_create_answers_in_german_with_german_numbers(german_api):
 
     assert response.status_code == 413
     assert response.json() == {
-        "error": {"code": "too_large", "message": "Die Datei ist 12,4 MB groß; erlaubt sind 10 MB.", "field": "size"}
+        "error": {
+            "code": "too_large",
+            "message": "Die Datei ist 12,4 MB groß; erlaubt sind 10 MB.",
+            "field": "size",
+        }
     }
     assert german_api.create(content_type="image/tiff").json()["error"]["message"] == (
         "Dateien vom Typ image/tiff werden nicht angenommen; laden Sie JPEG, PNG, WebP, GIF, AVIF hoch."
@@ -436,7 +462,9 @@ def test_the_hourly_limit_answers_in_german(german_api, s3, settings, empty_cach
 
     message = german_api.create().json()["error"]["message"]
 
-    assert re.fullmatch(r"Sie können 1 Upload pro Stunde starten; versuchen Sie es in \d+ Minuten? erneut\.", message)
+    assert re.fullmatch(
+        r"Sie können 1 Upload pro Stunde starten; versuchen Sie es in \d+ Minuten? erneut\.", message
+    )
 
 
 @pytest.mark.django_db
@@ -449,7 +477,12 @@ def test_the_demo_pages_are_german(client, seller, settings):
     form = client.get("/products/new/", headers=german).content.decode()
 
     assert '<html lang="de">' in products
-    for text in ("Ihre Produkte · Verkäufer-Uploads", "Neues Produkt", "Noch keine Produkte.", "Angemeldet als seller"):
+    for text in (
+        "Ihre Produkte · Verkäufer-Uploads",
+        "Neues Produkt",
+        "Noch keine Produkte.",
+        "Angemeldet als seller",
+    ):
         assert text in products
     for text in ("Titel", "Preis", "Bilder", "Das erste Bild ist das Titelbild.", "Produkt speichern"):
         assert text in form
@@ -460,10 +493,22 @@ def test_the_demo_pages_are_german(client, seller, settings):
 def test_sizes_are_german_in_german_and_unchanged_in_english():
     sizes = [13_002_342, 10 * 2**20, 532 * 1024, 17, 1]
     with translation.override("de"):
-        assert [verify.human_size(size) for size in sizes] == ["12,4 MB", "10 MB", "532 KB", "17 Bytes", "1 Byte"]
+        assert [verify.human_size(size) for size in sizes] == [
+            "12,4 MB",
+            "10 MB",
+            "532 KB",
+            "17 Bytes",
+            "1 Byte",
+        ]
         assert verify.byte_count(2001, grouped=True) == "2.001 Bytes"
     with translation.override("en"):
-        assert [verify.human_size(size) for size in sizes] == ["12.4 MB", "10 MB", "532 KB", "17 bytes", "1 byte"]
+        assert [verify.human_size(size) for size in sizes] == [
+            "12.4 MB",
+            "10 MB",
+            "532 KB",
+            "17 bytes",
+            "1 byte",
+        ]
         assert verify.byte_count(2001, grouped=True) == "2,001 bytes"
 
 

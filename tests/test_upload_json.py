@@ -53,7 +53,9 @@ def listed(api, upload_id):
 
 
 def create_in_parts(api, size):
-    response = api.post("/uploads/api/uploads/", {"filename": "poster.jpg", "content_type": "image/jpeg", "size": size})
+    response = api.post(
+        "/uploads/api/uploads/", {"filename": "poster.jpg", "content_type": "image/jpeg", "size": size}
+    )
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -120,7 +122,12 @@ def test_a_verified_upload_keeps_both_fields(api, uploaded):
 
 def test_a_duplicates_reply_is_the_upload_json_with_both_fields(api, s3):
     data = image_bytes()
-    declared = {"filename": "shoe.jpg", "content_type": "image/jpeg", "size": len(data), "sha256": sha256_of(data)}
+    declared = {
+        "filename": "shoe.jpg",
+        "content_type": "image/jpeg",
+        "size": len(data),
+        "sha256": sha256_of(data),
+    }
     first = api.post("/uploads/api/uploads/", declared).json()
     assert post_to_s3(first, data).status_code == 204
     api.complete(first["id"])

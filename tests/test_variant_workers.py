@@ -8,6 +8,7 @@ a Redis database number that no other run on the machine holds meanwhile (pytest
 another checkout's suite), so nothing here touches what another run made.
 """
 
+import contextlib
 import json
 import os
 import secrets
@@ -80,7 +81,12 @@ def database(tmp_path):
         yield f"sqlite:///{tmp_path / 'workers.sqlite3'}"
         return
     name = "uploads_workers_" + secrets.token_hex(4)
-    server = {"host": suite["HOST"] or "127.0.0.1", "port": suite["PORT"] or 5432, "user": suite["USER"], "dbname": "postgres"}
+    server = {
+        "host": suite["HOST"] or "127.0.0.1",
+        "port": suite["PORT"] or 5432,
+        "user": suite["USER"],
+        "dbname": "postgres",
+    }
     with psycopg.connect(**server, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     yield f"postgres://{server['user']}@{server['host']}:{server['port']}/{name}"
@@ -136,14 +142,24 @@ class Site:
         return done
 
     def seed(self, count):
-        return json.loads(self.manage("shell", "--no-imports", "-c", SEED, UPLOADS_TEST_SEED=str(count)).stdout)
+        return json.loads(
+            self.manage("shell", "--no-imports", "-c", SEED, UPLOADS_TEST_SEED=str(count)).stdout
+        )
 
     def start_worker(self, name, **extra_environment):
         command = {
             "database": ["db_worker", "--worker-id", name, "--interval", "0.2", "--no-startup-delay"],
-            "rq": ["rqworker", "default", "--with-scheduler", "--job-class", "django_tasks_rq.Job", "--name", f"{name}-{secrets.token_hex(3)}"],
+            "rq": [
+                "rqworker",
+                "default",
+                "--with-scheduler",
+                "--job-class",
+                "django_tasks_rq.Job",
+                "--name",
+                f"{name}-{secrets.token_hex(3)}",
+            ],
         }[self.environment["DJANGO_TASKS_BACKEND"]]
-        log = open(self.log_dir / f"{name}.log", "w")
+        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115  the worker writes it; closed when it stops
         process = subprocess.Popen(
             [sys.executable, "manage.py", *command],
             cwd=ROOT,
@@ -160,10 +176,8 @@ class Site:
         for process in self.workers:
             _signal_group(process, signal.SIGTERM)
         for process in self.workers:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                pass
             _signal_group(process, signal.SIGKILL)  # and whatever it forked
 
     def log(self, name):
@@ -183,13 +197,17 @@ class Site:
             ids = ", ".join(f"'{upload_id}'" for upload_id in upload_ids)
         ends = time.monotonic() + timeout
         while time.monotonic() < ends:
-            (pending,) = self.query(f"SELECT COUNT(*) FROM uploads_upload WHERE id IN ({ids}) AND variants_due IS NOT NULL")[0]
+            (pending,) = self.query(
+                f"SELECT COUNT(*) FROM uploads_upload WHERE id IN ({ids}) AND variants_due IS NOT NULL"
+            )[0]
             (made,) = self.query("SELECT COUNT(*) FROM uploads_variant")[0]
             if pending == 0 and made == len(upload_ids) * variants_each:
                 return
             time.sleep(0.3)
         logs = "\n".join(self.log(name) for name in self.log_names())
-        pytest.fail(f"Variants not made within {timeout} s: {pending} uploads pending, {made} variants.\n{logs[-4000:]}")
+        pytest.fail(
+            f"Variants not made within {timeout} s: {pending} uploads pending, {made} variants.\n{logs[-4000:]}"
+        )
 
     def log_names(self):
         return [path.stem for path in sorted(self.log_dir.glob("*.log"))]
@@ -201,7 +219,8 @@ def site(request, database, bucket, local_s3, tmp_path):
     environment = {
         name: value
         for name, value in os.environ.items()
-        if not name.startswith(("DJANGO_", "AWS_", "UPLOADS_")) and name not in ("CACHE_URL", "DATABASE_URL", "REDIS_URL")
+        if not name.startswith(("DJANGO_", "AWS_", "UPLOADS_"))
+        and name not in ("CACHE_URL", "DATABASE_URL", "REDIS_URL")
     } | {
         "DJANGO_SETTINGS_MODULE": "tests.settings_workers",
         "DJANGO_DEBUG": "false",
@@ -230,13 +249,17 @@ def test_two_workers_make_every_uploads_variants_once(site, local_s3):
     site.wait_until_made(upload_ids, variants_each=2)
 
     assert first.poll() is None and second.poll() is None  # both still running
-    objects = local_s3.client().list_objects_v2(Bucket=site.environment["AWS_STORAGE_BUCKET_NAME"])["Contents"]
+    objects = local_s3.client().list_objects_v2(Bucket=site.environment["AWS_STORAGE_BUCKET_NAME"])[
+        "Contents"
+    ]
     variant_keys = [item["Key"] for item in objects if "/variants/" in item["Key"]]
     assert len(variant_keys) == UPLOADS * 2
     assert sorted(key for (key,) in site.query("SELECT key FROM uploads_variant")) == sorted(variant_keys)
     # Both workers took tasks: the work was shared, not run by one of them alone.
     worked = [name for name in ("worker-1", "worker-2") if _tasks_run_by(site, name)]
-    assert worked == ["worker-1", "worker-2"], {name: site.log(name)[-1500:] for name in ("worker-1", "worker-2")}
+    assert worked == ["worker-1", "worker-2"], {
+        name: site.log(name)[-1500:] for name in ("worker-1", "worker-2")
+    }
 
 
 def test_a_task_whose_worker_died_is_done_again_by_the_other(site, tmp_path):
@@ -259,15 +282,15 @@ def test_a_task_whose_worker_died_is_done_again_by_the_other(site, tmp_path):
 
 
 def _signal_group(process, number):
-    try:
+    with contextlib.suppress(ProcessLookupError):  # the whole group is gone already
         os.killpg(process.pid, number)
-    except ProcessLookupError:
-        pass  # the whole group is gone already
 
 
 def _tasks_run_by(site, name):
     if site.environment["DJANGO_TASKS_BACKEND"] == "database":
-        rows = site.query("SELECT worker_ids FROM django_tasks_database_dbtaskresult WHERE status = 'SUCCESSFUL'")
+        rows = site.query(
+            "SELECT worker_ids FROM django_tasks_database_dbtaskresult WHERE status = 'SUCCESSFUL'"
+        )
         # PostgreSQL's driver hands back the JSON column decoded; SQLite's as text.
         return sum(name in (ids if isinstance(ids, list) else json.loads(ids)) for (ids,) in rows)
     return site.log(name).count("Job OK")
@@ -279,4 +302,6 @@ def _wait_for(condition, what, site, timeout=60):
         if condition():
             return
         time.sleep(0.1)
-    pytest.fail(f"Timed out waiting for {what}.\n" + "\n".join(site.log(name)[-2000:] for name in site.log_names()))
+    pytest.fail(
+        f"Timed out waiting for {what}.\n" + "\n".join(site.log(name)[-2000:] for name in site.log_names())
+    )

@@ -17,7 +17,11 @@ from uploads.models import Upload, Variant
 
 pytestmark = pytest.mark.django_db
 
-VARIANTS = {"thumb": {"size": 32}, "card": {"size": 96, "format": "jpeg", "quality": 70}, "square": {"size": 40, "fit": "crop"}}
+VARIANTS = {
+    "thumb": {"size": 32},
+    "card": {"size": 96, "format": "jpeg", "quality": 70},
+    "square": {"size": 40, "fit": "crop"},
+}
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +43,12 @@ def digest(data):
 def complete(api, s3, data, *, with_digest=True, capture):
     created = api.post(
         "/uploads/api/uploads/",
-        {"filename": "photo.jpg", "content_type": "image/jpeg", "size": len(data), **({"sha256": digest(data)} if with_digest else {})},
+        {
+            "filename": "photo.jpg",
+            "content_type": "image/jpeg",
+            "size": len(data),
+            **({"sha256": digest(data)} if with_digest else {}),
+        },
     ).json()
     assert post_to_s3(created, data).status_code == 204
     with capture(execute=True):
@@ -52,7 +61,9 @@ def stored(s3, key):
     return s3.get_object(Bucket="test-uploads", Key=key)
 
 
-def test_complete_enqueues_the_variants_and_does_not_wait_for_them(api, s3, django_capture_on_commit_callbacks):
+def test_complete_enqueues_the_variants_and_does_not_wait_for_them(
+    api, s3, django_capture_on_commit_callbacks
+):
     reply = complete(api, s3, image_bytes("image/jpeg", 200, 150), capture=django_capture_on_commit_callbacks)
 
     assert reply["variants"] == {}  # the dummy backend ran nothing: complete answered first
@@ -61,7 +72,9 @@ def test_complete_enqueues_the_variants_and_does_not_wait_for_them(api, s3, djan
     assert Upload.objects.get(pk=reply["id"]).variants_due > timezone.now()
 
 
-def test_the_task_stores_each_variant_under_a_key_of_the_bytes_and_the_spec(api, s3, run_tasks, django_capture_on_commit_callbacks):
+def test_the_task_stores_each_variant_under_a_key_of_the_bytes_and_the_spec(
+    api, s3, run_tasks, django_capture_on_commit_callbacks
+):
     data = image_bytes("image/jpeg", 200, 150)
 
     reply = complete(api, s3, data, capture=django_capture_on_commit_callbacks)
@@ -76,13 +89,17 @@ def test_the_task_stores_each_variant_under_a_key_of_the_bytes_and_the_spec(api,
     specs = variants.specs("default")
     for name, made in Upload.objects.get(pk=reply["id"]).made_variants.items():
         assert made.key == variants.key(digest(data), specs[name])
-        assert made.key.endswith(f"/variants/{hashlib.sha256(data).hexdigest()}/{specs[name].fingerprint()}{specs[name].extension}")
+        assert made.key.endswith(
+            f"/variants/{hashlib.sha256(data).hexdigest()}/{specs[name].fingerprint()}{specs[name].extension}"
+        )
         obj = stored(s3, made.key)
         assert (obj["ContentType"], obj["ContentLength"]) == (made.content_type, made.size)
     assert Upload.objects.get(pk=reply["id"]).variants_due is None
 
 
-def test_a_variant_url_serves_the_variant_with_its_own_type(api, s3, run_tasks, django_capture_on_commit_callbacks):
+def test_a_variant_url_serves_the_variant_with_its_own_type(
+    api, s3, run_tasks, django_capture_on_commit_callbacks
+):
     import requests
 
     reply = complete(api, s3, image_bytes("image/jpeg", 200, 150), capture=django_capture_on_commit_callbacks)
@@ -94,7 +111,9 @@ def test_a_variant_url_serves_the_variant_with_its_own_type(api, s3, run_tasks, 
     assert served.content[:3] == b"\xff\xd8\xff" and len(served.content) == card["size"]
 
 
-def test_an_upload_sent_without_a_digest_gets_its_digest_from_the_verified_copy(api, s3, run_tasks, django_capture_on_commit_callbacks):
+def test_an_upload_sent_without_a_digest_gets_its_digest_from_the_verified_copy(
+    api, s3, run_tasks, django_capture_on_commit_callbacks
+):
     data = image_bytes("image/jpeg", 120, 80)
 
     reply = complete(api, s3, data, with_digest=False, capture=django_capture_on_commit_callbacks)
@@ -104,7 +123,9 @@ def test_an_upload_sent_without_a_digest_gets_its_digest_from_the_verified_copy(
     assert set(row.made_variants) == {"thumb", "card", "square"}
 
 
-def test_equal_bytes_uploaded_twice_share_one_set_of_variants(api, s3, make_user, run_tasks, django_capture_on_commit_callbacks):
+def test_equal_bytes_uploaded_twice_share_one_set_of_variants(
+    api, s3, make_user, run_tasks, django_capture_on_commit_callbacks
+):
     data = image_bytes("image/jpeg", 200, 150)
     first = complete(api, s3, data, capture=django_capture_on_commit_callbacks)
     other = ApiClient(make_user())
@@ -112,10 +133,14 @@ def test_equal_bytes_uploaded_twice_share_one_set_of_variants(api, s3, make_user
     second = complete(other, s3, data, capture=django_capture_on_commit_callbacks)
 
     assert Variant.objects.count() == 3
-    assert Upload.objects.get(pk=first["id"]).made_variants == Upload.objects.get(pk=second["id"]).made_variants
+    assert (
+        Upload.objects.get(pk=first["id"]).made_variants == Upload.objects.get(pk=second["id"]).made_variants
+    )
 
 
-def test_running_the_task_again_reads_and_writes_nothing(api, s3, run_tasks, monkeypatch, django_capture_on_commit_callbacks):
+def test_running_the_task_again_reads_and_writes_nothing(
+    api, s3, run_tasks, monkeypatch, django_capture_on_commit_callbacks
+):
     reply = complete(api, s3, image_bytes("image/jpeg", 200, 150), capture=django_capture_on_commit_callbacks)
     calls = []
     monkeypatch.setattr(rendering.s3, "read_all", lambda *a, **k: calls.append("read"))
@@ -126,19 +151,27 @@ def test_running_the_task_again_reads_and_writes_nothing(api, s3, run_tasks, mon
     assert calls == [] and Variant.objects.count() == 3
 
 
-def test_a_spec_added_later_is_made_alone(api, s3, settings, run_tasks, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_spec_added_later_is_made_alone(
+    api, s3, settings, run_tasks, monkeypatch, django_capture_on_commit_callbacks
+):
     reply = complete(api, s3, image_bytes("image/jpeg", 200, 150), capture=django_capture_on_commit_callbacks)
     settings.UPLOADS = {"VARIANTS": {**VARIANTS, "tiny": {"size": 8}}}
     puts = []
     real_put = rendering.s3.put
-    monkeypatch.setattr(rendering.s3, "put", lambda key, data, **k: (puts.append(key), real_put(key, data, **k)))
+    monkeypatch.setattr(
+        rendering.s3, "put", lambda key, data, **k: (puts.append(key), real_put(key, data, **k))
+    )
 
     tasks.make_variants.call(reply["id"])
 
-    assert [key.rsplit("/", 1)[-1] for key in puts] == [variants.specs("default")["tiny"].fingerprint() + ".webp"]
+    assert [key.rsplit("/", 1)[-1] for key in puts] == [
+        variants.specs("default")["tiny"].fingerprint() + ".webp"
+    ]
 
 
-def test_an_s3_fault_is_tried_again_later_with_a_doubling_wait(api, s3, settings, monkeypatch, django_capture_on_commit_callbacks):
+def test_an_s3_fault_is_tried_again_later_with_a_doubling_wait(
+    api, s3, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     reply = complete(api, s3, image_bytes("image/jpeg", 200, 150), capture=django_capture_on_commit_callbacks)
     backend().clear()
     monkeypatch.setattr(rendering.s3, "read_all", lambda *a, **k: (_ for _ in ()).throw(StorageUnavailable()))
@@ -153,7 +186,9 @@ def test_an_s3_fault_is_tried_again_later_with_a_doubling_wait(api, s3, settings
     assert 3 <= waits[0] < 4 and 6 <= waits[1] < 7  # TASK_RETRY_DELAY, then twice that
 
 
-def test_after_the_last_attempt_the_task_stops_and_the_due_time_asks_again(api, s3, settings, monkeypatch, django_capture_on_commit_callbacks):
+def test_after_the_last_attempt_the_task_stops_and_the_due_time_asks_again(
+    api, s3, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.UPLOADS = {"VARIANTS": VARIANTS, "TASK_ATTEMPTS": 2}
     reply = complete(api, s3, image_bytes("image/jpeg", 200, 150), capture=django_capture_on_commit_callbacks)
     backend().clear()
@@ -165,7 +200,9 @@ def test_after_the_last_attempt_the_task_stops_and_the_due_time_asks_again(api, 
     assert Upload.objects.get(pk=reply["id"]).variants_due is not None
 
 
-def test_a_backend_that_runs_at_once_waits_between_attempts(api, s3, run_tasks, monkeypatch, django_capture_on_commit_callbacks):
+def test_a_backend_that_runs_at_once_waits_between_attempts(
+    api, s3, run_tasks, monkeypatch, django_capture_on_commit_callbacks
+):
     reply = complete(api, s3, image_bytes("image/jpeg", 200, 150), capture=django_capture_on_commit_callbacks)
     Variant.objects.all().delete()
     failures = iter([StorageUnavailable(), StorageUnavailable()])
@@ -187,7 +224,9 @@ def test_a_backend_that_runs_at_once_waits_between_attempts(api, s3, run_tasks, 
     assert Variant.objects.count() == 3
 
 
-def test_a_lost_task_is_asked_for_again_once_its_due_time_has_passed(api, s3, django_capture_on_commit_callbacks):
+def test_a_lost_task_is_asked_for_again_once_its_due_time_has_passed(
+    api, s3, django_capture_on_commit_callbacks
+):
     reply = complete(api, s3, image_bytes("image/jpeg", 200, 150), capture=django_capture_on_commit_callbacks)
     backend().clear()
     row = Upload.objects.get(pk=reply["id"])
@@ -271,7 +310,9 @@ def test_a_variant_of_another_installation_is_never_deleted(s3, settings):
     assert s3.list_objects_v2(Bucket="test-uploads", Prefix=foreign)["KeyCount"] == 1
 
 
-def test_deleting_in_the_admin_deletes_the_variants_too(api, s3, make_user, run_tasks, django_capture_on_commit_callbacks):
+def test_deleting_in_the_admin_deletes_the_variants_too(
+    api, s3, make_user, run_tasks, django_capture_on_commit_callbacks
+):
     from django.test import Client
 
     reply = complete(api, s3, image_bytes("image/jpeg", 200, 150), capture=django_capture_on_commit_callbacks)
@@ -305,7 +346,12 @@ def test_the_same_file_rejected_before_is_rejected_again_whoever_uploads_it(
 
     row = Upload.objects.get(pk=again["id"])
     (decision,) = row.decisions.all()
-    assert (row.review, decision.reviewer, decision.reason, decision.note) == ("rejected", None, "rights", "A stock photo.")
+    assert (row.review, decision.reviewer, decision.reason, decision.note) == (
+        "rejected",
+        None,
+        "rights",
+        "A stock photo.",
+    )
 
 
 def test_an_approval_follows_the_same_file_only_for_the_same_seller(

@@ -29,7 +29,10 @@ pytestmark = pytest.mark.django_db
 
 PROFILES = {
     # Shown to others only once a reviewer approved them.
-    "product_image": {"VARIANTS": {"card": {"size": 800}, "thumb": {"size": 320}}, "REVIEW": "before_publish"},
+    "product_image": {
+        "VARIANTS": {"card": {"size": 800}, "thumb": {"size": 320}},
+        "REVIEW": "before_publish",
+    },
     # Shown at once, hidden again once rejected.
     "avatar": {"VARIANTS": {"small": {"size": 128, "fit": "crop"}}, "REVIEW": "after_publish"},
     # No variants, no review.
@@ -138,14 +141,18 @@ class TestTheUploadUrlTag:
 
         assert render('[{% upload_url image "card" %}]', seller, image=image) == "[]"
 
-    def test_a_variant_of_the_same_bytes_uploaded_by_someone_else_is_shared(self, seller, stranger, make_upload):
+    def test_a_variant_of_the_same_bytes_uploaded_by_someone_else_is_shared(
+        self, seller, stranger, make_upload
+    ):
         mine = make_upload(review=Upload.Review.APPROVED)
         theirs = make_upload(stranger, review=Upload.Review.APPROVED, sha256=mine.sha256)
         card = make_variant(mine, "card")
 
         assert render('{% upload_url image "card" %}', stranger, image=theirs) == signed(card.key)
 
-    def test_a_rejected_upload_is_shown_to_nobody_but_its_owner_and_staff(self, seller, stranger, staff, make_upload):
+    def test_a_rejected_upload_is_shown_to_nobody_but_its_owner_and_staff(
+        self, seller, stranger, staff, make_upload
+    ):
         image = make_upload(profile="avatar", review=Upload.Review.REJECTED)
         small = make_variant(image, "small")
         page = '[{% upload_url image %}][{% upload_url image "small" %}][{% upload_thumbnail image %}]'
@@ -158,7 +165,9 @@ class TestTheUploadUrlTag:
             assert original == signed(image.key, "image/jpeg")
             assert variant == thumbnail == signed(small.key)
 
-    def test_an_after_publish_upload_is_shown_to_everyone_until_it_is_rejected(self, stranger, staff, make_upload):
+    def test_an_after_publish_upload_is_shown_to_everyone_until_it_is_rejected(
+        self, stranger, staff, make_upload
+    ):
         image = make_upload(profile="avatar")
         small = make_variant(image, "small")
 
@@ -169,7 +178,9 @@ class TestTheUploadUrlTag:
 
         assert render('[{% upload_url image "small" %}]', stranger, image=image) == "[]"
 
-    def test_a_before_publish_upload_is_shown_to_strangers_once_approved(self, seller, stranger, staff, make_upload):
+    def test_a_before_publish_upload_is_shown_to_strangers_once_approved(
+        self, seller, stranger, staff, make_upload
+    ):
         image = make_upload()
         card = make_variant(image, "card")
         page = '{% upload_url image "card" %}'
@@ -187,7 +198,9 @@ class TestTheUploadUrlTag:
     def test_an_unverified_upload_is_empty(self, seller, make_upload):
         image = make_upload(status=Upload.Status.PENDING)
 
-        assert render('[{% upload_url image %}][{% upload_url image "card" %}]', seller, image=image) == "[][]"
+        assert (
+            render('[{% upload_url image %}][{% upload_url image "card" %}]', seller, image=image) == "[][]"
+        )
 
     def test_a_variant_name_the_profile_does_not_define_says_which_it_does(self, seller, make_upload):
         image = make_upload(review=Upload.Review.APPROVED)
@@ -290,7 +303,9 @@ class TestTheWidgetsRows:
         document = make_upload(profile="document", filename="scan.jpg")
         finished = make_upload(filename="broken.jpg", variants_due=None)  # the task made none
 
-        for row in listed_rows(widget_html(seller, [document], profile="document") + widget_html(seller, [finished])):
+        for row in listed_rows(
+            widget_html(seller, [document], profile="document") + widget_html(seller, [finished])
+        ):
             assert row.splitlines()[1] == (
                 '      <span class="uploader__thumb uploader__placeholder">'
                 '<span class="uploader__hidden">No preview</span></span>'
@@ -318,7 +333,9 @@ class TestTheWidgetsRows:
         rejected = make_upload(filename="rejected.jpg")
         services.decide(rejected.pk, staff, Upload.Review.REJECTED, reason="rights")
         services.decide(rejected.pk, staff, Upload.Review.APPROVED)
-        services.decide(rejected.pk, staff, Upload.Review.REJECTED, reason="quality", note="Too dark to see the laces.")
+        services.decide(
+            rejected.pk, staff, Upload.Review.REJECTED, reason="quality", note="Too dark to see the laces."
+        )
 
         rows = listed_rows(widget_html(seller, [waiting, approved, rejected]))
 
@@ -356,7 +373,9 @@ class TestTheWidgetsRows:
 
         assert "uploader__review" not in html
 
-    def test_staff_editing_a_sellers_form_see_the_attached_rows_and_their_rejection(self, seller, staff, make_upload):
+    def test_staff_editing_a_sellers_form_see_the_attached_rows_and_their_rejection(
+        self, seller, staff, make_upload
+    ):
         image = make_upload()
         thumb = make_variant(image, "thumb")
         services.decide(image.pk, staff, Upload.Review.REJECTED, reason="text")
@@ -364,7 +383,10 @@ class TestTheWidgetsRows:
         (row,) = listed_rows(widget_html(staff, [image], attached=[image.pk]))
 
         assert f'src="<signed {thumb.key}>"' in row
-        assert review_of(row) == ("rejected", "Rejected: The image carries contact details, prices or advertising.")
+        assert review_of(row) == (
+            "rejected",
+            "Rejected: The image carries contact details, prices or advertising.",
+        )
 
     @pytest.mark.parametrize("count", [2, 8])
     def test_rendering_asks_the_same_three_queries_for_any_number_of_rows(
@@ -418,7 +440,9 @@ def test_a_completed_upload_replies_with_every_variant_served_as_webp_from_s3(ap
     reply = api.complete(created["id"]).json()
 
     key = r"\S+/variants/[0-9a-f]{64}/[0-9a-f]{16}\.webp"
-    variant_url = rf"{re.escape(s3.meta.endpoint_url)}/test-uploads/{key}\?response-content-type=image%2Fwebp&.*"
+    variant_url = (
+        rf"{re.escape(s3.meta.endpoint_url)}/test-uploads/{key}\?response-content-type=image%2Fwebp&.*"
+    )
     assert reply["variants"] == {
         "thumb": {"url": Matches(variant_url), "width": 320, "height": 240, "size": POSITIVE},
         "card": {"url": Matches(variant_url), "width": 800, "height": 600, "size": POSITIVE},

@@ -11,7 +11,15 @@ from uploads.verify import Declared, HeaderIncomplete, check_object, human_size,
 
 @pytest.mark.parametrize(
     ("size", "text"),
-    [(1, "1 byte"), (17, "17 bytes"), (1023, "1023 bytes"), (532 * 1024, "532 KB"), (10 * 2**20, "10 MB"), (13_002_342, "12.4 MB"), (5 * 2**30, "5 GB")],
+    [
+        (1, "1 byte"),
+        (17, "17 bytes"),
+        (1023, "1023 bytes"),
+        (532 * 1024, "532 KB"),
+        (10 * 2**20, "10 MB"),
+        (13_002_342, "12.4 MB"),
+        (5 * 2**30, "5 GB"),
+    ],
 )
 def test_human_size(size, text):
     assert human_size(size) == text
@@ -22,7 +30,10 @@ def test_sniff_type_recognises_each_allowed_format(content_type):
     assert sniff_type(image_bytes(content_type)[:64]) == content_type
 
 
-@pytest.mark.parametrize("head", [b"", b"<svg xmlns='http://www.w3.org/2000/svg'>", b"%PDF-1.7", b"PK\x03\x04", b"RIFF\0\0\0\0WAVE"])
+@pytest.mark.parametrize(
+    "head",
+    [b"", b"<svg xmlns='http://www.w3.org/2000/svg'>", b"%PDF-1.7", b"PK\x03\x04", b"RIFF\0\0\0\0WAVE"],
+)
 def test_sniff_type_recognises_nothing_else(head):
     assert sniff_type(head) is None
 
@@ -37,14 +48,18 @@ def test_check_object_refuses_a_size_other_than_declared():
 
 
 def test_check_object_refuses_a_stored_type_other_than_declared():
-    with pytest.raises(VerificationFailed, match="The stored file has type text/html, but image/png was declared."):
+    with pytest.raises(
+        VerificationFailed, match="The stored file has type text/html, but image/png was declared."
+    ):
         check_object(declared(), size=100, content_type="text/html", head=b"")
 
 
 def test_check_object_refuses_an_image_with_a_damaged_webp_header():
     head = b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 20
 
-    with pytest.raises(VerificationFailed, match="The file starts like a WebP image but its header is damaged."):
+    with pytest.raises(
+        VerificationFailed, match="The file starts like a WebP image but its header is damaged."
+    ):
         check_object(declared("image/webp"), size=100, content_type="image/webp", head=head)
 
 
@@ -68,6 +83,14 @@ def test_a_header_cut_off_by_the_first_read_asks_for_more_rather_than_failing():
     jpeg = jpeg_with_metadata(100_000)
 
     with pytest.raises(HeaderIncomplete):
-        check_object(declared("image/jpeg", len(jpeg)), size=len(jpeg), content_type="image/jpeg", head=jpeg[:65536])
-    info = check_object(declared("image/jpeg", len(jpeg)), size=len(jpeg), content_type="image/jpeg", head=jpeg[:200_000], final=True)
+        check_object(
+            declared("image/jpeg", len(jpeg)), size=len(jpeg), content_type="image/jpeg", head=jpeg[:65536]
+        )
+    info = check_object(
+        declared("image/jpeg", len(jpeg)),
+        size=len(jpeg),
+        content_type="image/jpeg",
+        head=jpeg[:200_000],
+        final=True,
+    )
     assert (info.width, info.height) == (640, 480)

@@ -37,8 +37,13 @@ def image(seller):
     )
     spec = variants.specs("default")["zoom"]
     Variant.objects.create(
-        source=row.sha256, spec=spec.fingerprint(), key=variants.key(row.sha256, spec),
-        content_type="image/webp", width=2000, height=1333, size=90_000,
+        source=row.sha256,
+        spec=spec.fingerprint(),
+        key=variants.key(row.sha256, spec),
+        content_type="image/webp",
+        width=2000,
+        height=1333,
+        size=90_000,
     )
     return row
 

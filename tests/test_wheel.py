@@ -25,8 +25,19 @@ APP = REPO / "uploads"
 # Never copied into the build: setuptools writes build/ and *.egg-info/ next to pyproject.toml and
 # ships whatever stale modules build/lib still holds, so the repo itself is never built in place.
 NOT_SOURCES = shutil.ignore_patterns(
-    ".git", ".venv", ".nox", ".data", "test-results", ".pytest_cache", "__pycache__", "*.pyc",
-    "build", "dist", "*.egg-info", "node_modules", "staticfiles",
+    ".git",
+    ".venv",
+    ".nox",
+    ".data",
+    "test-results",
+    ".pytest_cache",
+    "__pycache__",
+    "*.pyc",
+    "build",
+    "dist",
+    "*.egg-info",
+    "node_modules",
+    "staticfiles",
 )
 
 
@@ -382,7 +393,9 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
     found = json.loads(run([python, "api_call.py", photo.hex()], cwd=site, env=env))
     if custom_user:
         run([python, "manage.py", "db_worker", "--batch", "--no-startup-delay"], cwd=site, env=env)
-        made = json.loads(run([python, "manage.py", "shell", "--no-imports", "-c", THUMBNAIL], cwd=site, env=env))
+        made = json.loads(
+            run([python, "manage.py", "shell", "--no-imports", "-c", THUMBNAIL], cwd=site, env=env)
+        )
 
     site_packages = Path(found["site_packages"])
     assert checked == "System check identified no issues (0 silenced).\n", checked
@@ -393,13 +406,17 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
     assert found["user_model"] == ("people.Person" if custom_user else "auth.User")
     assert found["body"]["expires_at"].endswith("+00:00") == use_tz
     location = "direct-uploads/" if custom_user else ""
-    assert re.match(rf"{location}uploads/[0-9a-f]{{12}}/{found['user_id']}/[0-9a-f]{{32}}/", found["body"]["key"])
+    assert re.match(
+        rf"{location}uploads/[0-9a-f]{{12}}/{found['user_id']}/[0-9a-f]{{32}}/", found["body"]["key"]
+    )
     assert found["body"]["key"].endswith(".jpg")
     assert found["body"]["upload"]["url"] == f"{local_s3.endpoint_url}/{TEST_BUCKET}"
     assert found["body"]["upload"]["fields"]["key"] == found["body"]["key"]
     assert Path(found["uploads_file"]) == site_packages / "uploads" / "__init__.py"
     assert site_packages.is_relative_to(venv)
-    assert not any(Path(entry).resolve().is_relative_to(REPO) for entry in found["sys_path"] if entry), found["sys_path"]
+    assert not any(Path(entry).resolve().is_relative_to(REPO) for entry in found["sys_path"] if entry), found[
+        "sys_path"
+    ]
     assert Path(found["template"]) == site_packages / "uploads/templates/uploads/uploader.html"
     assert Path(found["script"]) == site_packages / "uploads/static/uploads/uploader.js"
     assert Path(found["style"]) == site_packages / "uploads/static/uploads/uploader.css"
@@ -413,4 +430,6 @@ def test_wheel_installs_into_a_fresh_project_that_checks_migrates_and_creates_an
     assert f'value="{found["body"]["id"]}"' in found["listing"]["widget"]
     if custom_user:  # complete enqueued the variants; the project's worker made them
         assert made["thumb"] == {"width": 32, "height": 24}
-        assert re.match(r"direct-uploads/uploads/[0-9a-f]{12}/variants/[0-9a-f]{64}/[0-9a-f]{16}\.webp$", made["key"])
+        assert re.match(
+            r"direct-uploads/uploads/[0-9a-f]{12}/variants/[0-9a-f]{64}/[0-9a-f]{16}\.webp$", made["key"]
+        )

@@ -46,7 +46,9 @@ def demo_uploads(settings, app_defaults):
 @pytest.fixture
 def axe_script():
     if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run scripts/setup.sh, which installs package-lock.json (axe-core) with npm ci.")
+        pytest.fail(
+            f"{AXE} is missing: run scripts/setup.sh, which installs package-lock.json (axe-core) with npm ci."
+        )
     return AXE
 
 
@@ -136,7 +138,9 @@ def explain(found):
     """Each violation as what to fix: rule, impact, help, and the elements it found."""
     lines = []
     for violation in found:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']} — {violation['helpUrl']}")
+        lines.append(
+            f"{violation['id']} ({violation['impact']}): {violation['help']} — {violation['helpUrl']}"
+        )
         for node in violation["nodes"]:
             lines.append(f"    {json.dumps(node['target'])}: {node['html'][:200]}")
             if node.get("failureSummary"):
@@ -222,7 +226,10 @@ def django_admin_base_site(settings, tmp_path):
     folder.mkdir(parents=True)
     (folder / "base_site.html").write_text(own.read_text())
     engine = settings.TEMPLATES[0]
-    settings.TEMPLATES = [{**engine, "DIRS": [tmp_path / "templates", *engine["DIRS"]]}, *settings.TEMPLATES[1:]]
+    settings.TEMPLATES = [
+        {**engine, "DIRS": [tmp_path / "templates", *engine["DIRS"]]},
+        *settings.TEMPLATES[1:],
+    ]
 
 
 REVIEW_PAGES = {

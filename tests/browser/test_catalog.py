@@ -65,7 +65,9 @@ def row_names(page):
 
 def wait_until_uploaded(page, names):
     for name in names:
-        expect(rows(page).filter(has_text=name).get_by_role("status")).to_have_text("Uploaded", timeout=30_000)
+        expect(rows(page).filter(has_text=name).get_by_role("status")).to_have_text(
+            "Uploaded", timeout=30_000
+        )
 
 
 def field_value(page, name="images"):
@@ -235,7 +237,9 @@ def test_a_german_browser_gets_the_uploader_in_german(browser, site, make_user, 
         page.locator("#id_images").set_input_files(photos(tmp_path, "schuh.jpg", "sohle.jpg"))
 
         for name in ("schuh.jpg", "sohle.jpg"):
-            expect(rows(page).filter(has_text=name).get_by_role("status")).to_have_text("Hochgeladen", timeout=30_000)
+            expect(rows(page).filter(has_text=name).get_by_role("status")).to_have_text(
+                "Hochgeladen", timeout=30_000
+            )
         first = rows(page).filter(has_text="schuh.jpg")
         expect(first.get_by_role("button", name="Nach unten")).to_be_enabled()
         expect(first.get_by_role("button", name="Nach oben")).to_be_disabled()
@@ -259,7 +263,9 @@ def test_a_german_browser_gets_the_uploader_in_german_in_the_admin(browser, site
         page.locator("#id_images").set_input_files(photos(tmp_path, "schal.jpg", "muetze.jpg"))
 
         for name in ("schal.jpg", "muetze.jpg"):
-            expect(rows(page).filter(has_text=name).get_by_role("status")).to_have_text("Hochgeladen", timeout=30_000)
+            expect(rows(page).filter(has_text=name).get_by_role("status")).to_have_text(
+                "Hochgeladen", timeout=30_000
+            )
         first = rows(page).filter(has_text="schal.jpg")
         expect(first.get_by_text("Titelbild")).to_be_visible()
         expect(first.get_by_role("button", name="Nach oben")).to_be_disabled()
@@ -284,7 +290,9 @@ def test_a_seller_deletes_an_unused_image_from_the_library_and_is_told_where_a_u
         thumbnail = gallery.get_by_role("img", name=name)
         expect(thumbnail).to_have_js_property("complete", True)  # joined at once, without a reload
         shown = thumbnail.get_attribute("src")
-        assert shown.startswith("blob:") or "/variants/" in shown, "a preview or a variant, never the original"
+        assert shown.startswith("blob:") or "/variants/" in shown, (
+            "a preview or a variant, never the original"
+        )
     steps.shot("joined-the-library")
 
     lamp = Upload.objects.get(filename="lamp.jpg")
@@ -293,7 +301,9 @@ def test_a_seller_deletes_an_unused_image_from_the_library_and_is_told_where_a_u
     item = gallery.get_by_role("listitem").filter(has_text="lamp.jpg")
     expect(item.get_by_role("link", name="On product “Desk lamp”")).to_be_visible()
     item.get_by_role("button", name="Delete permanently").click()
-    expect(page.get_by_role("alert")).to_have_text("“lamp.jpg” is used on product “Desk lamp”; remove it there first.")
+    expect(page.get_by_role("alert")).to_have_text(
+        "“lamp.jpg” is used on product “Desk lamp”; remove it there first."
+    )
     steps.shot("refused")
 
     spare = gallery.get_by_role("listitem").filter(has_text="spare.jpg")

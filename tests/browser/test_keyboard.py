@@ -75,7 +75,7 @@ def test_a_product_is_made_and_its_images_uploaded_and_reordered_by_keyboard_alo
     make_user("maria")
     names = ["front.jpg", "side.jpg", "sole.jpg"]
     files = []
-    for width, name in zip((640, 660, 680), names):
+    for width, name in zip((640, 660, 680), names, strict=True):
         files.append(tmp_path / name)
         files[-1].write_bytes(image_bytes("image/jpeg", width, 560))
 
@@ -100,7 +100,9 @@ def test_a_product_is_made_and_its_images_uploaded_and_reordered_by_keyboard_alo
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
     chooser.value.set_files(files)
-    expect(page.locator("#id_images_uploader .uploader__file[data-state=done]")).to_have_count(3, timeout=30_000)
+    expect(page.locator("#id_images_uploader .uploader__file[data-state=done]")).to_have_count(
+        3, timeout=30_000
+    )
     assert row_names(page) == names
     ids = {upload.filename: str(upload.pk) for upload in Upload.objects.all()}
     assert field_ids(page) == [ids[name] for name in names]

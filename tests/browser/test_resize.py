@@ -56,7 +56,9 @@ def is_red(pixel):
     return pixel[0] > 180 and pixel[1] < 70 and pixel[2] < 70
 
 
-def test_a_phone_photo_too_large_for_an_avatar_is_shrunk_upright_without_metadata(seller_page, steps, tmp_path, s3):
+def test_a_phone_photo_too_large_for_an_avatar_is_shrunk_upright_without_metadata(
+    seller_page, steps, tmp_path, s3
+):
     page = seller_page
     photo = phone_photo(tmp_path / "IMG_2041.jpg")
     assert photo.stat().st_size > AVATAR_LIMIT
@@ -84,7 +86,9 @@ def test_a_phone_photo_too_large_for_an_avatar_is_shrunk_upright_without_metadat
     assert (upload.width, upload.height) == (768, 1024)  # inside 1024 × 1024, portrait: upright
     stored = s3.get_object(Bucket="test-uploads", Key=upload.key)["Body"].read()
     assert len(stored) == upload.size < photo.stat().st_size
-    assert upload.sha256 == base64.b64encode(hashlib.sha256(stored).digest()).decode()  # the policy pinned these bytes
+    assert (
+        upload.sha256 == base64.b64encode(hashlib.sha256(stored).digest()).decode()
+    )  # the policy pinned these bytes
     image = Image.open(io.BytesIO(stored))
     assert (image.format, image.size) == ("JPEG", (768, 1024))
     assert "exif" not in image.info and len(image.getexif()) == 0  # no orientation left to apply, no GPS
@@ -105,7 +109,12 @@ def test_a_jpeg_named_without_an_extension_is_accepted_by_its_bytes(seller_page,
     expect(row.get_by_role("status")).to_have_text("Uploaded", timeout=30_000)
     steps.shot("extensionless-uploaded")
     upload = Upload.objects.get()
-    assert (upload.filename, upload.content_type, upload.width, upload.height) == ("IMG_0042", "image/jpeg", 640, 480)
+    assert (upload.filename, upload.content_type, upload.width, upload.height) == (
+        "IMG_0042",
+        "image/jpeg",
+        640,
+        480,
+    )
     assert upload.size == path.stat().st_size  # within every limit: sent as picked
 
 

@@ -81,7 +81,9 @@ class Traffic:
         elif request.method == "POST" and request.url.rstrip("/").endswith(f"/{BUCKET}"):
             self.posts.append(request.url)
         elif "/uploads/api/" in request.url:
-            self.api.append(f"{request.method} {re.sub(r'[0-9a-f-]{36}', '<id>', request.url.split('/uploads/api/')[1])}")
+            self.api.append(
+                f"{request.method} {re.sub(r'[0-9a-f-]{36}', '<id>', request.url.split('/uploads/api/')[1])}"
+            )
 
     def clear(self):
         self.puts.clear()
@@ -233,7 +235,9 @@ def test_an_interrupted_upload_can_be_removed_which_aborts_its_parts(seller_page
     expect(page.get_by_text(INTERRUPTED)).to_have_count(0)
 
 
-def test_a_single_post_interrupted_before_s3_answered_is_sent_again_with_a_new_policy(seller_page, steps, tmp_path, s3, site):
+def test_a_single_post_interrupted_before_s3_answered_is_sent_again_with_a_new_policy(
+    seller_page, steps, tmp_path, s3, site
+):
     page = seller_page
     traffic = Traffic(page, site)
     path = tmp_path / "lamp.jpg"
@@ -252,7 +256,11 @@ def test_a_single_post_interrupted_before_s3_answered_is_sent_again_with_a_new_p
     expect(row.get_by_role("status")).to_have_text("Uploaded", timeout=30_000)
     steps.shot("sent-again")
     assert len(traffic.posts) == 1
-    assert traffic.api == ["POST uploads/<id>/complete/", "POST uploads/<id>/renew/", "POST uploads/<id>/complete/"]
+    assert traffic.api == [
+        "POST uploads/<id>/complete/",
+        "POST uploads/<id>/renew/",
+        "POST uploads/<id>/complete/",
+    ]
     assert Upload.objects.get().status == "uploaded"
 
 
@@ -307,7 +315,9 @@ def test_offline_the_file_waits_for_the_connection_and_then_goes_on(seller_page,
     assert stored(s3, Upload.objects.get()) == data
 
 
-def test_offline_before_anything_was_sent_the_file_waits_and_starts_once_online(seller_page, steps, tmp_path, s3):
+def test_offline_before_anything_was_sent_the_file_waits_and_starts_once_online(
+    seller_page, steps, tmp_path, s3
+):
     page = seller_page
     path = tmp_path / "lamp.jpg"
     path.write_bytes(image_bytes("image/jpeg", 320, 240, noise=True))
@@ -323,7 +333,9 @@ def test_offline_before_anything_was_sent_the_file_waits_and_starts_once_online(
     expect(row.get_by_role("status")).to_have_text("Uploaded", timeout=30_000)
 
 
-def test_an_expired_policy_is_renewed_without_the_seller_doing_anything(seller_page, steps, tmp_path, s3, site, settings):
+def test_an_expired_policy_is_renewed_without_the_seller_doing_anything(
+    seller_page, steps, tmp_path, s3, site, settings
+):
     # S3 reads a policy's expiry to the second: a policy of 3 s is valid for 2 to 3.
     settings.UPLOADS = {**settings.UPLOADS, "EXPIRES": 3}
     page = seller_page
@@ -348,7 +360,9 @@ def test_an_expired_policy_is_renewed_without_the_seller_doing_anything(seller_p
     assert Upload.objects.count() == 1
 
 
-def test_an_expired_part_url_is_signed_again_without_the_seller_doing_anything(seller_page, steps, tmp_path, s3, site, settings):
+def test_an_expired_part_url_is_signed_again_without_the_seller_doing_anything(
+    seller_page, steps, tmp_path, s3, site, settings
+):
     settings.UPLOADS = {**settings.UPLOADS, "EXPIRES": 3}
     page = seller_page
     traffic = Traffic(page, site)
@@ -371,7 +385,9 @@ def test_an_expired_part_url_is_signed_again_without_the_seller_doing_anything(s
     assert stored(s3, Upload.objects.get()) == data
 
 
-def test_a_file_s3_took_is_never_sent_again_when_its_verification_fails_once(seller_page, steps, tmp_path, s3, site):
+def test_a_file_s3_took_is_never_sent_again_when_its_verification_fails_once(
+    seller_page, steps, tmp_path, s3, site
+):
     page = seller_page
     traffic = Traffic(page, site)
     path = tmp_path / "lamp.jpg"

@@ -29,7 +29,10 @@ def seller_page(page, steps, make_user):
 def test_two_images_upload_at_once_with_progress_and_thumbnails(seller_page, steps, tmp_path):
     page = seller_page
     files = []
-    for name, content_type, size in (("red-shoe.jpg", "image/jpeg", (1400, 1000)), ("blue-hat.png", "image/png", (700, 500))):
+    for name, content_type, size in (
+        ("red-shoe.jpg", "image/jpeg", (1400, 1000)),
+        ("blue-hat.png", "image/png", (700, 500)),
+    ):
         path = tmp_path / name
         path.write_bytes(image_bytes(content_type, *size, noise=True))
         files.append(path)
@@ -153,7 +156,9 @@ def loads(page, url):
     return page.evaluate("(url) => fetch(url).then(() => true, () => false)", url)
 
 
-def test_a_chosen_file_shows_at_once_as_a_local_preview_and_never_as_the_original(seller_page, steps, tmp_path, s3):
+def test_a_chosen_file_shows_at_once_as_a_local_preview_and_never_as_the_original(
+    seller_page, steps, tmp_path, s3
+):
     page = seller_page
     remember_thumbnails(page)
     path = tmp_path / "boot.jpg"
@@ -184,7 +189,9 @@ def test_a_chosen_file_shows_at_once_as_a_local_preview_and_never_as_the_origina
     steps.shot("uploaded-with-preview")
 
 
-def test_the_preview_gives_way_to_the_smallest_variant_once_made(seller_page, steps, tmp_path, s3, run_tasks, settings):
+def test_the_preview_gives_way_to_the_smallest_variant_once_made(
+    seller_page, steps, tmp_path, s3, run_tasks, settings
+):
     settings.UPLOADS = {"VARIANTS": {"thumb": {"size": 96}, "card": {"size": 400}}}
     page = seller_page
     remember_thumbnails(page)
@@ -224,7 +231,9 @@ def test_a_dropped_connection_to_s3_is_retried_by_itself_and_says_so(seller_page
     assert sorted(Upload.objects.values_list("status", flat=True)) == ["uploaded"]
 
 
-def test_a_file_that_keeps_failing_on_the_way_to_s3_can_be_retried_without_reloading(seller_page, steps, tmp_path, s3):
+def test_a_file_that_keeps_failing_on_the_way_to_s3_can_be_retried_without_reloading(
+    seller_page, steps, tmp_path, s3
+):
     page = seller_page
     path = tmp_path / "chair.jpg"
     path.write_bytes(image_bytes("image/jpeg", 200, 150))
@@ -252,11 +261,18 @@ def test_the_same_image_again_is_recognised_and_not_uploaded_twice(seller_page, 
     path = tmp_path / "vase.png"
     path.write_bytes(image_bytes("image/png", 120, 90))
     page.get_by_label("Choose images").set_input_files(path)
-    expect(page.get_by_role("list", name="Uploads").get_by_role("listitem").filter(has_text="vase.png").get_by_role("status")).to_have_text("Uploaded")
+    expect(
+        page.get_by_role("list", name="Uploads")
+        .get_by_role("listitem")
+        .filter(has_text="vase.png")
+        .get_by_role("status")
+    ).to_have_text("Uploaded")
 
     page.get_by_label("Choose images").set_input_files(path)
 
-    second = page.get_by_role("list", name="Uploads").get_by_role("listitem").filter(has_text="vase.png").nth(1)
+    second = (
+        page.get_by_role("list", name="Uploads").get_by_role("listitem").filter(has_text="vase.png").nth(1)
+    )
     expect(second.get_by_role("status")).to_have_text("Already uploaded")
     steps.shot("duplicate")
     upload = Upload.objects.get()
@@ -281,7 +297,9 @@ def test_cancel_stops_an_upload_and_removes_its_pending_row(seller_page, steps, 
     steps.shot("uploading")
     row.get_by_role("button", name="Cancel upload").click()
 
-    expect(page.get_by_role("list", name="Uploads").get_by_role("listitem").filter(has_text="sofa.jpg")).to_have_count(0)
+    expect(
+        page.get_by_role("list", name="Uploads").get_by_role("listitem").filter(has_text="sofa.jpg")
+    ).to_have_count(0)
     steps.shot("cancelled")
     assert wait_for(lambda: list(Upload.objects.values_list("status", flat=True)), ["deleted"], page)
 

@@ -8,8 +8,8 @@ import re
 import secrets
 
 from django.db import connection
-from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.catalog.conftest import DEMO_PROFILES
 from uploads import variants

@@ -40,10 +40,15 @@ class TestSellerPages:
         assert reply.status_code == 302 and reply["Location"] == product.get_absolute_url()
         assert list(product.images.all()) == [back, front]
 
-    def test_the_product_page_shows_the_images_through_short_lived_urls(self, browser, seller, make_upload, settings):
+    def test_the_product_page_shows_the_images_through_short_lived_urls(
+        self, browser, seller, make_upload, settings
+    ):
         settings.UPLOADS = shop.UPLOADS
         make_image = shop.image_maker(make_upload)
-        create(browser, [make_image(seller, profile="product_image"), make_image(seller, profile="product_image")])
+        create(
+            browser,
+            [make_image(seller, profile="product_image"), make_image(seller, profile="product_image")],
+        )
 
         page = browser.get(Product.objects.get().get_absolute_url()).content.decode()
 
@@ -54,7 +59,10 @@ class TestSellerPages:
         assert all("X-Amz-Expires=600" in url and "X-Amz-Signature=" in url for url in urls)
         # The zoom is a link a shopper may follow later: the app's redirect to a fresh URL.
         links = re.findall(r'<a href="([^"]+)"><img', page)
-        assert [link.startswith("/uploads/view/") and link.endswith("/zoom/") for link in links] == [True, True]
+        assert [link.startswith("/uploads/view/") and link.endswith("/zoom/") for link in links] == [
+            True,
+            True,
+        ]
 
     def test_a_form_error_keeps_the_uploaded_images(self, browser, seller, make_upload):
         images = [make_upload(seller, filename="front.jpg"), make_upload(seller, filename="back.jpg")]
@@ -68,7 +76,9 @@ class TestSellerPages:
         assert "front.jpg" in page and "back.jpg" in page
         assert not Product.objects.exists()
 
-    def test_a_price_with_a_comma_is_read_in_german_and_refused_in_english(self, browser, seller, make_upload):
+    def test_a_price_with_a_comma_is_read_in_german_and_refused_in_english(
+        self, browser, seller, make_upload
+    ):
         english = create(browser, [make_upload(seller)], price="24,90", language="en")
         assert "Enter a number." in english.content.decode()
 
@@ -149,7 +159,9 @@ class TestAdmin:
         page = client.get(reverse("admin:catalog_product_add")).content.decode()
 
         assert 'id="id_images_uploader" data-uploader data-field data-multiple' in page
-        assert 'name="variants-__prefix__-image"' in page, "the inline's template form carries an uploader too"
+        assert 'name="variants-__prefix__-image"' in page, (
+            "the inline's template form carries an uploader too"
+        )
         assert "related-widget-wrapper" not in page.split('id="id_images_uploader"')[1].split("</ul>")[0]
         assert '<script src="/uploads/jsi18n/"></script>' in page
 
@@ -197,7 +209,9 @@ class TestChecks:
         ours = "uploads.middleware.current_user"
         settings.MIDDLEWARE = [ours, *(m for m in settings.MIDDLEWARE if m != ours)]
 
-        assert [error.id for error in checks.run_checks() if error.id.startswith("uploads.")] == ["uploads.E043"]
+        assert [error.id for error in checks.run_checks() if error.id.startswith("uploads.")] == [
+            "uploads.E043"
+        ]
 
 
 class TestTranslations:
@@ -228,13 +242,17 @@ class TestReviewingAnAttachedUpload:
 
         image_page = client.get(reverse("admin:uploads_upload_change", args=[image.pk])).content.decode()
         avatar_page = client.get(reverse("admin:uploads_upload_change", args=[avatar.pk])).content.decode()
-        loose_page = client.get(reverse("admin:uploads_upload_change", args=[make_upload(seller).pk])).content.decode()
+        loose_page = client.get(
+            reverse("admin:uploads_upload_change", args=[make_upload(seller).pk])
+        ).content.decode()
 
         link = reverse("admin:catalog_product_change", args=[product.pk])
         assert f'<a href="{link}">product “Trail shoe” (images)</a>' in image_page
         assert "seller profile “seller” (avatar)" in avatar_page
         # The field's row by its class, whatever whitespace the admin's templates put around it.
-        loose = re.search(r'class="[^"]*field-attached_to.*?<div class="readonly">(.*?)</div>', loose_page, re.DOTALL)
+        loose = re.search(
+            r'class="[^"]*field-attached_to.*?<div class="readonly">(.*?)</div>', loose_page, re.DOTALL
+        )
         assert loose[1] == "nothing"
 
 

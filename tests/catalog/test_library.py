@@ -65,7 +65,9 @@ def messages(reply):
 
 class TestPaging:
     def test_thirty_images_make_a_page_of_24_and_one_of_6_newest_first(self, browser, seller, make_image):
-        names = [make_image(seller, profile="default", filename=f"photo-{n:02}.jpg").filename for n in range(30)]
+        names = [
+            make_image(seller, profile="default", filename=f"photo-{n:02}.jpg").filename for n in range(30)
+        ]
 
         first, second = get(browser), get(browser, "/?page=2")
 
@@ -99,9 +101,15 @@ class TestStates:
         published = make_image(seller, profile="default", filename="published.jpg")
         rejected = make_image(seller, profile="product_image", filename="rejected.jpg")
         on_product(rejected)
-        services.decide(rejected.pk, staff, Upload.Review.REJECTED, reason="text", note="A phone number on the box.")
+        services.decide(
+            rejected.pk, staff, Upload.Review.REJECTED, reason="text", note="A phone number on the box."
+        )
         failed = make_image(
-            seller, profile="default", filename="failed.png", status="failed", failure_reason="Not a PNG image."
+            seller,
+            profile="default",
+            filename="failed.png",
+            status="failed",
+            failure_reason="Not a PNG image.",
         )
         return {"awaiting_review": awaiting, "published": published, "rejected": rejected, "failed": failed}
 
@@ -169,7 +177,9 @@ class TestWhatIsListed:
         (thumbnail,) = shop.images(page)
         assert "/variants/" in thumbnail and "X-Amz-Signature=" in thumbnail
         assert made.variant("thumb").key in thumbnail
-        assert '<span class="placeholder" role="img" aria-label="waiting.jpg">Preview on its way</span>' in page
+        assert (
+            '<span class="placeholder" role="img" aria-label="waiting.jpg">Preview on its way</span>' in page
+        )
         assert not [url for url in shop.sources(page) for row in (made, waiting) if row.key in url]
 
 
@@ -210,14 +220,18 @@ class TestDeleting:
     def test_the_seller_comes_back_to_the_page_and_filter_they_were_on(self, browser, seller, make_image, s3):
         image = make_image(seller, profile="default")
 
-        reply = browser.post(reverse("delete_image"), {"upload": str(image.pk), "next": "/?state=published&page=2"})
+        reply = browser.post(
+            reverse("delete_image"), {"upload": str(image.pk), "next": "/?state=published&page=2"}
+        )
 
         assert reply.status_code == 302 and reply["Location"] == "/?state=published&page=2"
 
     def test_a_next_address_on_another_site_is_not_followed(self, browser, seller, make_image, s3):
         image = make_image(seller, profile="default")
 
-        reply = browser.post(reverse("delete_image"), {"upload": str(image.pk), "next": "https://evil.example/"})
+        reply = browser.post(
+            reverse("delete_image"), {"upload": str(image.pk), "next": "https://evil.example/"}
+        )
 
         assert reply["Location"] == LIBRARY
 
@@ -246,7 +260,9 @@ class TestDeleting:
         page = get(browser)
 
         assert f'<input type="hidden" name="upload" value="{image.pk}">' in page
-        assert f'<button type="submit" aria-describedby="image-{image.pk}">Delete permanently</button>' in page
+        assert (
+            f'<button type="submit" aria-describedby="image-{image.pk}">Delete permanently</button>' in page
+        )
         assert 'name="csrfmiddlewaretoken"' in page
 
 
@@ -267,9 +283,13 @@ class TestQueries:
                 make_image(seller, profile="default", status="failed", failure_reason="Not an image.")
             else:
                 product = Product.objects.create(seller=seller, title=f"Product {number}", price="1")
-                Colour.objects.create(product=product, name="Blue", image=make_image(seller, profile="product_image"))
+                Colour.objects.create(
+                    product=product, name="Blue", image=make_image(seller, profile="product_image")
+                )
 
-    def test_the_library_asks_the_same_queries_for_5_images_as_for_30(self, browser, seller, staff, make_image):
+    def test_the_library_asks_the_same_queries_for_5_images_as_for_30(
+        self, browser, seller, staff, make_image
+    ):
         SellerProfile.objects.create(user=seller, avatar=make_image(seller, profile="avatar"))
         self.stock(seller, staff, make_image, 5)
         few = shop.queries(browser, LIBRARY)

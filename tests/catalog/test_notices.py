@@ -74,9 +74,15 @@ class TestTellingTheSeller:
             (maria.pk, text, reverse("catalog:edit", args=[product.pk]), False)
         ]
         (email,) = mailoutbox
-        assert (email.subject, email.body, email.to) == ("Your image was rejected", text, ["maria@example.com"])
+        assert (email.subject, email.body, email.to) == (
+            "Your image was rejected",
+            text,
+            ["maria@example.com"],
+        )
 
-    def test_an_approval_leaves_a_notice_linking_to_the_product_and_an_email(self, maria, shoe, decide, mailoutbox):
+    def test_an_approval_leaves_a_notice_linking_to_the_product_and_an_email(
+        self, maria, shoe, decide, mailoutbox
+    ):
         decide(shoe, Upload.Review.APPROVED)
 
         text = "Your image “shoe.jpg” was approved and is now shown in the shop."
@@ -84,14 +90,18 @@ class TestTellingTheSeller:
         assert (notice.text, notice.link) == (text, Product.objects.get().get_absolute_url())
         assert [(email.subject, email.body) for email in mailoutbox] == [("Your image was approved", text)]
 
-    def test_a_notice_about_an_image_nothing_uses_links_to_the_library_filtered(self, maria, make_image, decide):
+    def test_a_notice_about_an_image_nothing_uses_links_to_the_library_filtered(
+        self, maria, make_image, decide
+    ):
         image = make_image(maria, profile="product_image")
 
         decide(image, Upload.Review.REJECTED, reason="quality")
 
         assert Notice.objects.get().link == "/?state=rejected"
 
-    def test_a_seller_without_an_email_address_gets_the_notice_only(self, make_user, make_image, decide, mailoutbox):
+    def test_a_seller_without_an_email_address_gets_the_notice_only(
+        self, make_user, make_image, decide, mailoutbox
+    ):
         image = make_image(make_user(), profile="product_image")
 
         decide(image, Upload.Review.APPROVED)
@@ -158,8 +168,9 @@ class TestReadingNotices:
         reply = client.post(reverse("catalog:notices_read"), follow=True)
 
         assert not Notice.objects.filter(read=False).exists()
-        assert f'<a href="{reverse("catalog:notices")}" class="notices-link" aria-current="page">Notices</a>' in (
-            reply.content.decode()
+        assert (
+            f'<a href="{reverse("catalog:notices")}" class="notices-link" aria-current="page">Notices</a>'
+            in (reply.content.decode())
         )
 
     def test_a_seller_sees_only_their_own_notices(self, client, make_user, shoe, decide):

@@ -156,7 +156,10 @@ def test_adding_in_a_new_order_keeps_the_order_given(sent, product, images):
 
     assert list(product.images.all()) == [d, b, a, c]
     assert actions(sent, Product.images.through, images) == [
-        ("pre_add", [1, 3]), ("post_add", [1, 3]), ("pre_add", [0, 2]), ("post_add", [0, 2])
+        ("pre_add", [1, 3]),
+        ("post_add", [1, 3]),
+        ("pre_add", [0, 2]),
+        ("post_add", [0, 2]),
     ]
 
 
@@ -214,5 +217,8 @@ def test_ids_in_other_forms_are_the_same_upload(sent, product, images):
 
     assert list(product.images.all()) == [a, b]
     assert actions(sent, Product.images.through, images) == [
-        ("pre_add", [0, 1]), ("post_add", [0, 1]), ("pre_add", []), ("post_add", [])
+        ("pre_add", [0, 1]),
+        ("post_add", [0, 1]),
+        ("pre_add", []),
+        ("post_add", []),
     ]

@@ -78,7 +78,8 @@ class TestProductPage:
 
         card, zoom = first.variant("card"), first.variant("zoom")
         link = re.search(
-            r'<a href="([^"]+)"><img src="([^"]+)" alt="Red shoe, image 1" width="(\d+)" height="(\d+)"', image
+            r'<a href="([^"]+)"><img src="([^"]+)" alt="Red shoe, image 1" width="(\d+)" height="(\d+)"',
+            image,
         )
         # The link outlives a signed URL: the app's redirect to the zoom variant, signed when followed.
         assert zoom is not None and link[1] == reverse("uploads:view_variant", args=[first.pk, "zoom"])
@@ -91,7 +92,10 @@ class TestProductPage:
 
         (image,) = shown_images(page_of(client, seller, product.get_absolute_url()))
 
-        assert '<span class="placeholder" role="img" aria-label="Cap, image 1">Preview on its way</span>' in image
+        assert (
+            '<span class="placeholder" role="img" aria-label="Cap, image 1">Preview on its way</span>'
+            in image
+        )
 
     def test_no_address_on_the_page_is_an_originals(self, client, seller, product):
         page = page_of(client, seller, product.get_absolute_url())
@@ -161,5 +165,6 @@ class TestAvatar:
         page = page_of(client, seller, reverse("catalog:profile"))
 
         assert (
-            '<figcaption class="mark">Rejected: The image does not show what it is meant to show.</figcaption>' in page
+            '<figcaption class="mark">Rejected: The image does not show what it is meant to show.</figcaption>'
+            in page
         )

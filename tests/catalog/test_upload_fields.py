@@ -25,7 +25,12 @@ pytestmark = pytest.mark.django_db
 
 
 def product_form(user, images, *, instance=None, **data):
-    data = {"title": "Trail shoe", "price": "89.90", "images": ",".join(str(row.pk) for row in images), **data}
+    data = {
+        "title": "Trail shoe",
+        "price": "89.90",
+        "images": ",".join(str(row.pk) for row in images),
+        **data,
+    }
     with submitted_by(user):
         form = ProductForm(data, instance=instance or Product(seller=user))
         form.is_valid()
@@ -110,7 +115,9 @@ class TestRefusals:
         assert form.errors["images"] == [message]
 
     def test_a_failed_upload_is_refused_with_its_reason(self, seller, make_upload):
-        failed = make_upload(seller, status="failed", filename="shoe.jpg", failure_reason="The file is not a PNG image.")
+        failed = make_upload(
+            seller, status="failed", filename="shoe.jpg", failure_reason="The file is not a PNG image."
+        )
 
         form = product_form(seller, [failed])
 
@@ -217,15 +224,22 @@ class TestEditingSomeoneElsesProduct:
 
 
 class TestRenderingAfterAnError:
-    def test_the_chosen_images_come_back_in_order_with_thumbnails_not_originals(self, seller, make_upload, settings):
+    def test_the_chosen_images_come_back_in_order_with_thumbnails_not_originals(
+        self, seller, make_upload, settings
+    ):
         images = {**DEMO_PROFILES["product_image"], "VARIANTS": {"thumb": {"size": 320}}}
         settings.UPLOADS = {"PROFILES": {**DEMO_PROFILES, "product_image": images}}
         first = make_upload(seller, filename="front.jpg", sha256=base64.b64encode(b"f" * 32).decode())
         second = make_upload(seller, filename="back.jpg", variants_due=timezone.now())
         spec = variants.specs("product_image")["thumb"]
         thumb = ImageVariant.objects.create(
-            source=first.sha256, spec=spec.fingerprint(), key=variants.key(first.sha256, spec),
-            content_type="image/webp", width=320, height=240, size=9_000,
+            source=first.sha256,
+            spec=spec.fingerprint(),
+            key=variants.key(first.sha256, spec),
+            content_type="image/webp",
+            width=320,
+            height=240,
+            size=9_000,
         )
         form = product_form(seller, [second, first], title="")
         assert "title" in form.errors
@@ -235,7 +249,12 @@ class TestRenderingAfterAnError:
 
         assert f'value="{second.pk},{first.pk}"' in html
         # back.jpg's thumbnail is on its way; front.jpg's is made.
-        assert html.index("Preparing preview…") < html.index("back.jpg") < html.index(thumb.key) < html.index("front.jpg")
+        assert (
+            html.index("Preparing preview…")
+            < html.index("back.jpg")
+            < html.index(thumb.key)
+            < html.index("front.jpg")
+        )
         assert re.findall(r'src="[^"?]*/test-uploads/([^"?]+)\?', html) == [thumb.key]
         assert first.key not in html and second.key not in html
 

@@ -119,7 +119,9 @@ def holders(upload):
     """Every row that holds ``upload``: (model, pk) pairs, across every upload field."""
     found = [("product", pk) for pk in Product.objects.filter(images=upload).values_list("pk", flat=True)]
     found += [("variant", pk) for pk in Variant.objects.filter(image=upload).values_list("pk", flat=True)]
-    found += [("profile", pk) for pk in SellerProfile.objects.filter(avatar=upload).values_list("pk", flat=True)]
+    found += [
+        ("profile", pk) for pk in SellerProfile.objects.filter(avatar=upload).values_list("pk", flat=True)
+    ]
     return found
 
 
@@ -239,7 +241,7 @@ class TestAnotherSellersUploadCannotBeAttached:
     def test_duplicates_of_it_give_one_error_and_no_product(self, alice, mallory, upload_of):
         prize = upload_of(alice)
 
-        reply = create(logged_in(mallory), [prize, prize, str(prize.pk).upper(), "{%s}" % prize.pk])
+        reply = create(logged_in(mallory), [prize, prize, str(prize.pk).upper(), f"{{{prize.pk}}}"])
 
         assert errors(reply, "images") == [NOT_FOUND]
         assert not Product.objects.exists()
@@ -271,7 +273,9 @@ class TestAnotherSellersUploadCannotBeAttached:
         assert admin_errors(reply) == ({}, [{"image": [NOT_FOUND]}])
         assert not Product.objects.exists() and not Variant.objects.exists()
 
-    def test_staff_keep_a_sellers_attached_images_but_cannot_bring_in_her_others(self, alice, editor, upload_of):
+    def test_staff_keep_a_sellers_attached_images_but_cannot_bring_in_her_others(
+        self, alice, editor, upload_of
+    ):
         attached, loose = upload_of(alice), upload_of(alice)
         product = product_of(alice, [attached])
         staff = logged_in(editor)
@@ -284,7 +288,9 @@ class TestAnotherSellersUploadCannotBeAttached:
         assert list(product.images.all()) == [attached]
         assert holders(loose) == []
 
-    def test_another_sellers_edit_page_is_not_found_and_a_post_there_changes_nothing(self, alice, mallory, upload_of):
+    def test_another_sellers_edit_page_is_not_found_and_a_post_there_changes_nothing(
+        self, alice, mallory, upload_of
+    ):
         images = [upload_of(alice)]
         product = product_of(alice, images)
         own = upload_of(mallory)
@@ -332,7 +338,9 @@ FOREIGN_KINDS = [
 
 class TestTheErrorRevealsNothingAboutOtherUsersUploads:
     @pytest.mark.parametrize("kind", FOREIGN_KINDS)
-    def test_on_the_product_form_it_is_the_same_error_as_for_a_made_up_id(self, alice, mallory, upload_of, kind):
+    def test_on_the_product_form_it_is_the_same_error_as_for_a_made_up_id(
+        self, alice, mallory, upload_of, kind
+    ):
         prize = foreign_upload(kind, alice, upload_of)
         thief = logged_in(mallory)
 
@@ -383,7 +391,7 @@ def spellings(upload):
     return {
         "padded": f"  {text}\t",
         "upper case": text.upper(),
-        "braces": "{%s}" % text,
+        "braces": f"{{{text}}}",
         "urn": f"urn:uuid:{text}",
         "no hyphens": upload.pk.hex,
     }
@@ -407,8 +415,12 @@ class TestHowIdsAreWritten:
         assert reply.status_code == 302
         assert list(Product.objects.get().images.all()) == [image]
 
-    @pytest.mark.parametrize("spelling", ["padded", "upper case", "braces", "urn", "no hyphens", "arabic digits"])
-    def test_another_sellers_upload_in_any_spelling_is_refused_and_not_shown(self, alice, mallory, upload_of, spelling):
+    @pytest.mark.parametrize(
+        "spelling", ["padded", "upper case", "braces", "urn", "no hyphens", "arabic digits"]
+    )
+    def test_another_sellers_upload_in_any_spelling_is_refused_and_not_shown(
+        self, alice, mallory, upload_of, spelling
+    ):
         prize = upload_of(alice)
         # int(..., 16) takes any Unicode decimal digit, so "٣" reads as 3: still the same UUID.
         arabic = str(prize.pk).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
@@ -432,7 +444,9 @@ class TestHowIdsAreWritten:
 
     @pytest.mark.parametrize("value", [",,,", " , ,\t, ", ""])
     def test_only_separators_is_an_empty_choice(self, mallory, value):
-        reply = logged_in(mallory).post(reverse("catalog:create"), {"title": "Boot", "price": "1", "images": value})
+        reply = logged_in(mallory).post(
+            reverse("catalog:create"), {"title": "Boot", "price": "1", "images": value}
+        )
 
         assert error_codes(reply.context["form"], "images") == ["required"]
         assert not Product.objects.exists()
@@ -576,14 +590,18 @@ class TestAnAttachedUploadStaysWhereItIs:
 
     def test_a_variant_image_cannot_become_a_gallery_image(self, alice, upload_of):
         image = upload_of(alice)
-        variant = Variant.objects.create(product=product_of(alice, [upload_of(alice)]), name="Red", image=image)
+        variant = Variant.objects.create(
+            product=product_of(alice, [upload_of(alice)]), name="Red", image=image
+        )
 
         reply = create(logged_in(alice), [image], title="Second")
 
         assert error_codes(reply.context["form"], "images") == ["taken"]
         assert holders(image) == [("variant", variant.pk)]
 
-    def test_moving_a_gallery_image_into_a_variant_of_the_same_product_in_one_save_is_refused(self, alice, upload_of):
+    def test_moving_a_gallery_image_into_a_variant_of_the_same_product_in_one_save_is_refused(
+        self, alice, upload_of
+    ):
         keep, move = upload_of(alice), upload_of(alice)
         product = product_of(alice, [keep, move])
 
@@ -598,10 +616,14 @@ class TestAnAttachedUploadStaysWhereItIs:
 
         reply = admin_add(logged_in(alice), alice, [twice], new_variants=[("Red", twice)])
 
-        assert (reply.status_code, holders(twice)) == (200, []), "one upload chosen for two fields is a form error"
+        assert (reply.status_code, holders(twice)) == (200, []), (
+            "one upload chosen for two fields is a form error"
+        )
         assert "is also chosen in another field of this form." in reply.content.decode()
 
-    def test_one_new_upload_in_two_variants_of_one_admin_save_is_a_form_error_not_a_crash(self, alice, upload_of):
+    def test_one_new_upload_in_two_variants_of_one_admin_save_is_a_form_error_not_a_crash(
+        self, alice, upload_of
+    ):
         twice = upload_of(alice)
         client = logged_in(alice, raise_request_exception=False)
 
@@ -671,13 +693,21 @@ class TestWhatAReRenderedFormShows:
         assert "held.jpg" in page
         assert leaks(page, prize) == []
 
-    def test_the_admin_add_page_does_not_show_an_upload_named_in_its_query_string(self, alice, editor, upload_of):
+    def test_the_admin_add_page_does_not_show_an_upload_named_in_its_query_string(
+        self, alice, editor, upload_of
+    ):
         prize = upload_of(alice)
 
-        page = logged_in(editor).get(reverse("admin:catalog_product_add") + f"?images={prize.pk}").content.decode()
+        page = (
+            logged_in(editor)
+            .get(reverse("admin:catalog_product_add") + f"?images={prize.pk}")
+            .content.decode()
+        )
 
         assert 'id="id_images_uploader"' in page
-        assert leaks(page, prize) == [], "the admin's ?images= initial value is not something the object holds"
+        assert leaks(page, prize) == [], (
+            "the admin's ?images= initial value is not something the object holds"
+        )
         assert SIGNED not in page
 
     def test_a_foreign_id_posted_to_the_avatar_form_is_not_shown(self, alice, mallory, upload_of):
@@ -691,11 +721,15 @@ class TestWhatAReRenderedFormShows:
     def test_a_foreign_id_posted_to_a_variant_inline_is_not_shown(self, alice, editor, upload_of):
         prize = upload_of(alice)
 
-        page = admin_add(logged_in(editor), alice, [upload_of(editor)], new_variants=[("Red", prize)]).content.decode()
+        page = admin_add(
+            logged_in(editor), alice, [upload_of(editor)], new_variants=[("Red", prize)]
+        ).content.decode()
 
         assert leaks(page, prize) == []
 
-    def test_her_own_image_of_another_status_or_profile_is_not_shown_as_uploaded(self, mallory, upload_of, card_variants):
+    def test_her_own_image_of_another_status_or_profile_is_not_shown_as_uploaded(
+        self, mallory, upload_of, card_variants
+    ):
         pending = upload_of(mallory, status="pending", filename="pending.jpg")
         avatar = upload_of(mallory, profile="avatar", filename="avatar.jpg")
         good = upload_of(mallory, filename="good.jpg")
@@ -706,8 +740,8 @@ class TestWhatAReRenderedFormShows:
 
         assert f'value="{good.pk}"' in page
         assert page.count(SIGNED) == 1
-        assert 'data-upload-id="%s"' % pending.pk not in page
-        assert 'data-upload-id="%s"' % avatar.pk not in page
+        assert f'data-upload-id="{pending.pk}"' not in page
+        assert f'data-upload-id="{avatar.pk}"' not in page
 
 
 @pytest.fixture
@@ -723,8 +757,13 @@ def with_card(row):
     row.save(update_fields=["sha256"])
     spec = variants.specs(row.profile)["card"]
     made = ImageVariant.objects.create(
-        source=row.sha256, spec=spec.fingerprint(), key=variants.key(row.sha256, spec),
-        content_type="image/webp", width=800, height=800, size=50_000,
+        source=row.sha256,
+        spec=spec.fingerprint(),
+        key=variants.key(row.sha256, spec),
+        content_type="image/webp",
+        width=800,
+        height=800,
+        size=50_000,
     )
     return made.key
 
@@ -735,7 +774,9 @@ def signed_urls(page):
 
 
 class TestTheProductPage:
-    def test_another_seller_sees_the_products_images_and_nothing_unattached(self, alice, mallory, upload_of, card_variants):
+    def test_another_seller_sees_the_products_images_and_nothing_unattached(
+        self, alice, mallory, upload_of, card_variants
+    ):
         shown = [upload_of(alice), upload_of(alice)]
         cards = [with_card(row) for row in shown]
         product = product_of(alice, shown)
@@ -749,7 +790,7 @@ class TestTheProductPage:
         assert all(card in page for card in cards)
         assert not any(row.key in page for row in shown)  # a variant, never the original
         assert leaks(page, loose) == []
-        assert 'href="%s"' % reverse("catalog:edit", args=[product.pk]) not in page
+        assert 'href="{}"'.format(reverse("catalog:edit", args=[product.pk])) not in page
 
     def test_another_sellers_list_does_not_show_her_products(self, alice, mallory, upload_of):
         image = upload_of(alice)
@@ -799,11 +840,15 @@ class TestStatusTricks:
         ]
         assert holders(avatar) == holders(image) == []
 
-    def test_an_attached_image_marked_deleted_later_blocks_a_resave_until_it_is_removed(self, alice, upload_of):
+    def test_an_attached_image_marked_deleted_later_blocks_a_resave_until_it_is_removed(
+        self, alice, upload_of
+    ):
         # What happens, documented: the row holds it still, the form refuses it, the page omits it.
         kept, lost = upload_of(alice), upload_of(alice, filename="lost.jpg")
         product = product_of(alice, [kept, lost])
-        Upload.objects.filter(pk=lost.pk).update(status=Upload.Status.DELETED)  # e.g. by hand, in the database
+        Upload.objects.filter(pk=lost.pk).update(
+            status=Upload.Status.DELETED
+        )  # e.g. by hand, in the database
         client = logged_in(alice)
 
         form_page = client.get(reverse("catalog:edit", args=[product.pk])).content.decode()
@@ -960,14 +1005,16 @@ class TestSimultaneousSaves:
         )
 
         outcome = ([reply.status_code for reply in replies], Product.objects.count(), len(holders(image)))
-        assert sorted(outcome[0]) == [200, 302], "(replies, products, holders) = %r" % (outcome,)
+        assert sorted(outcome[0]) == [200, 302], f"(replies, products, holders) = {outcome!r}"
         loser = next(reply for reply in replies if reply.status_code == 200).content.decode()
         error = re.search(r'<div class="error"[^>]* id="id_images_errors?">(.*?)</div>', loser, re.S)
         assert error and "contested.jpg" in error[1], "the loser is told the image is taken"
         assert Product.objects.count() == 1, "the loser must leave no product behind"
         assert len(holders(image)) == 1
 
-    def test_a_gallery_and_a_variant_racing_for_one_upload_do_not_both_get_it(self, alice, upload_of, monkeypatch):
+    def test_a_gallery_and_a_variant_racing_for_one_upload_do_not_both_get_it(
+        self, alice, upload_of, monkeypatch
+    ):
         image = upload_of(alice)
         product = product_of(alice, [upload_of(alice)])
         gallery, admin = (logged_in(alice, raise_request_exception=False) for _ in range(2))

@@ -7,7 +7,6 @@ import zipfile
 import zlib
 
 import pytest
-import requests
 
 from tests.conftest import post_to_s3
 from tests.images import image_bytes
@@ -56,7 +55,10 @@ def assert_refused_and_cleaned(reply, row, before, s3, message):
     assert reply.json() == {"error": {"code": "verification_failed", "message": message, "field": None}}
     assert (row.status, row.failure_reason) == ("failed", message)
     assert row.key not in objects(s3)
-    failed_row = next(r for r in before[1] if r["id"] == row.pk) | {"status": "failed", "failure_reason": message}
+    failed_row = next(r for r in before[1] if r["id"] == row.pk) | {
+        "status": "failed",
+        "failure_reason": message,
+    }
     assert state(s3) == (before[0], [failed_row if r["id"] == row.pk else r for r in before[1]])
 
 
@@ -66,11 +68,31 @@ def assert_refused_and_cleaned(reply, row, before, s3, message):
         (HTML, "image/jpeg", "The file is not a JPEG image: its contents show it is not an image we accept."),
         (SVG, "image/png", "The file is not a PNG image: its contents show it is not an image we accept."),
         (PDF, "image/jpeg", "The file is not a JPEG image: its contents show it is not an image we accept."),
-        (zip_archive(), "image/png", "The file is not a PNG image: its contents show it is not an image we accept."),
-        (image_bytes("image/jpeg"), "image/png", "The file is not a PNG image: its contents show it is a JPEG image."),
-        (b"\x89PNG\r\n\x1a\n" + HTML, "image/png", "The file is a PNG image with web page markup (<!doctype>) hidden in it."),
-        (b"GIF89a" + HTML, "image/gif", "The file is a GIF image with web page markup (<!doctype>) hidden in it."),
-        (b"\xff\xd8\xff\xe0" + HTML, "image/jpeg", "The file is a JPEG image with web page markup (<!doctype>) hidden in it."),
+        (
+            zip_archive(),
+            "image/png",
+            "The file is not a PNG image: its contents show it is not an image we accept.",
+        ),
+        (
+            image_bytes("image/jpeg"),
+            "image/png",
+            "The file is not a PNG image: its contents show it is a JPEG image.",
+        ),
+        (
+            b"\x89PNG\r\n\x1a\n" + HTML,
+            "image/png",
+            "The file is a PNG image with web page markup (<!doctype>) hidden in it.",
+        ),
+        (
+            b"GIF89a" + HTML,
+            "image/gif",
+            "The file is a GIF image with web page markup (<!doctype>) hidden in it.",
+        ),
+        (
+            b"\xff\xd8\xff\xe0" + HTML,
+            "image/jpeg",
+            "The file is a JPEG image with web page markup (<!doctype>) hidden in it.",
+        ),
     ],
     ids=[
         "html as jpeg",
@@ -92,7 +114,9 @@ def test_complete_refuses_a_file_that_is_not_the_declared_image(api, s3, data, c
 @pytest.mark.parametrize("content_type", ["image/jpeg", "image/png", "image/gif", "image/webp"])
 def test_complete_refuses_a_truncated_image(api, s3, content_type):
     whole = image_bytes(content_type, 64, 48, noise=True)
-    name = {"image/jpeg": "a JPEG", "image/png": "a PNG", "image/gif": "a GIF", "image/webp": "a WebP"}[content_type]
+    name = {"image/jpeg": "a JPEG", "image/png": "a PNG", "image/gif": "a GIF", "image/webp": "a WebP"}[
+        content_type
+    ]
     message = f"The file starts like {name} image but could not be read as one."
 
     reply, row, before = refused(api, s3, whole[: len(whole) // 2], content_type)
@@ -106,7 +130,9 @@ def test_complete_refuses_a_decompression_bomb_without_decoding_it(api, s3):
 
     reply, row, before = refused(api, s3, bomb, "image/png")
 
-    assert_refused_and_cleaned(reply, row, before, s3, "The PNG image has too many pixels to be processed safely.")
+    assert_refused_and_cleaned(
+        reply, row, before, s3, "The PNG image has too many pixels to be processed safely."
+    )
 
 
 def test_complete_refuses_a_header_over_max_pixels_that_pillow_alone_would_open(api, s3):
@@ -131,7 +157,9 @@ def test_complete_refuses_a_header_over_max_pixels_that_pillow_alone_would_open(
     ids=["MIN_WIDTH", "MIN_HEIGHT", "MAX_WIDTH", "MAX_HEIGHT", "MAX_PIXELS"],
 )
 @pytest.mark.parametrize("content_type", ["image/png", "image/webp"])
-def test_complete_refuses_an_image_outside_the_dimension_settings(api, s3, settings, limits, message, content_type):
+def test_complete_refuses_an_image_outside_the_dimension_settings(
+    api, s3, settings, limits, message, content_type
+):
     settings.UPLOADS = limits
 
     reply, row, before = refused(api, s3, image_bytes(content_type, 64, 48), content_type)
@@ -140,18 +168,28 @@ def test_complete_refuses_an_image_outside_the_dimension_settings(api, s3, setti
 
 
 @pytest.mark.parametrize("content_type", ["image/jpeg", "image/webp"])
-def test_complete_refuses_a_large_image_outside_the_limits_from_its_header_alone(api, s3, settings, content_type):
+def test_complete_refuses_a_large_image_outside_the_limits_from_its_header_alone(
+    api, s3, settings, content_type
+):
     settings.UPLOADS = {"SNIFF_BYTES": 4096, "MAX_WIDTH": 299}
     data = image_bytes(content_type, 300, 200, noise=True)
     assert len(data) > 4 * 4096
 
     reply, row, before = refused(api, s3, data, content_type)
 
-    assert_refused_and_cleaned(reply, row, before, s3, "The image is 300 × 200 pixels; the maximum is 299 × 20000.")
+    assert_refused_and_cleaned(
+        reply, row, before, s3, "The image is 300 × 200 pixels; the maximum is 299 × 20000."
+    )
 
 
 def test_an_image_exactly_at_every_limit_is_accepted(api, s3, settings):
-    settings.UPLOADS = {"MIN_WIDTH": 64, "MAX_WIDTH": 64, "MIN_HEIGHT": 48, "MAX_HEIGHT": 48, "MAX_PIXELS": 64 * 48}
+    settings.UPLOADS = {
+        "MIN_WIDTH": 64,
+        "MAX_WIDTH": 64,
+        "MIN_HEIGHT": 48,
+        "MAX_HEIGHT": 48,
+        "MAX_PIXELS": 64 * 48,
+    }
     data = image_bytes("image/png", 64, 48)
     created = api.create("exact.png", "image/png", len(data)).json()
     assert post_to_s3(created, data).status_code == 204
@@ -167,8 +205,12 @@ def test_an_image_exactly_at_every_limit_is_accepted(api, s3, settings):
 def test_a_whole_image_followed_by_html_is_refused(api, s3, content_type):
     # The decoders stop at the image's end and ignore what follows; the markup check does not.
     data = image_bytes(content_type) + HTML
-    name = {"image/jpeg": "a JPEG", "image/png": "a PNG", "image/gif": "a GIF", "image/webp": "a WebP"}[content_type]
+    name = {"image/jpeg": "a JPEG", "image/png": "a PNG", "image/gif": "a GIF", "image/webp": "a WebP"}[
+        content_type
+    ]
 
     reply, row, before = refused(api, s3, data, content_type)
 
-    assert_refused_and_cleaned(reply, row, before, s3, f"The file is {name} image with web page markup (<!doctype>) hidden in it.")
+    assert_refused_and_cleaned(
+        reply, row, before, s3, f"The file is {name} image with web page markup (<!doctype>) hidden in it."
+    )

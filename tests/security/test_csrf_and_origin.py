@@ -59,7 +59,11 @@ def remote_user(settings, make_user):
     """A site behind a web server that logs users in with Kerberos or Basic auth: REMOTE_USER."""
     middleware = list(settings.MIDDLEWARE)
     at = middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
-    settings.MIDDLEWARE = [*middleware[:at], "django.contrib.auth.middleware.RemoteUserMiddleware", *middleware[at:]]
+    settings.MIDDLEWARE = [
+        *middleware[:at],
+        "django.contrib.auth.middleware.RemoteUserMiddleware",
+        *middleware[at:],
+    ]
     settings.AUTHENTICATION_BACKENDS = [
         "django.contrib.auth.backends.ModelBackend",
         "django.contrib.auth.backends.RemoteUserBackend",
@@ -78,13 +82,18 @@ def test_a_cross_site_text_plain_form_post_through_remote_user_creates_nothing(r
     # on another site: the browser adds Negotiate itself, the web server sets REMOTE_USER, and the
     # SameSite=Lax session cookie stays home.
     forged = json.dumps({**CREATE_BODY, "x": "="})
-    headers = {"Authorization": "Negotiate abc", **({"Sec-Fetch-Site": sec_fetch_site} if sec_fetch_site else {})}
+    headers = {
+        "Authorization": "Negotiate abc",
+        **({"Sec-Fetch-Site": sec_fetch_site} if sec_fetch_site else {}),
+    }
 
     reply = Client(enforce_csrf_checks=True).post(
         API, forged, content_type="text/plain", headers=headers, REMOTE_USER=remote_user.username
     )
 
-    assert (reply.status_code, reply.json()) == ((415, NOT_JSON) if sec_fetch_site is None else (403, CROSS_SITE))
+    assert (reply.status_code, reply.json()) == (
+        (415, NOT_JSON) if sec_fetch_site is None else (403, CROSS_SITE)
+    )
     assert not Upload.objects.exists()
 
 
@@ -94,7 +103,10 @@ def test_credentials_a_browser_adds_by_itself_still_need_the_csrf_token(settings
     OFFERED.clear()
 
     reply = Client(enforce_csrf_checks=True).post(
-        API, CREATE_BODY, content_type="application/json", headers={"Authorization": f"{scheme} abc"},
+        API,
+        CREATE_BODY,
+        content_type="application/json",
+        headers={"Authorization": f"{scheme} abc"},
         REMOTE_USER=remote_user.username,
     )
 
@@ -120,7 +132,7 @@ def test_the_token_authenticators_are_asked_in_order_and_the_first_user_wins(set
     reply = device(token).post(API, CREATE_BODY, content_type="application/json")
 
     assert reply.status_code == 201, reply.json()
-    assert OFFERED == [f"Token {token}"]
+    assert [f"Token {token}"] == OFFERED
     assert Upload.objects.get().owner == seller
 
 
@@ -203,12 +215,17 @@ def test_a_token_client_is_not_refused_as_cross_site(token, s3):
     ids=["text", "form", "multipart-lie", "multipart-no-boundary", "xml", "jsonp", "none"],
 )
 @pytest.mark.parametrize(("method", "path"), [("post", ""), ("post", "{id}/complete/"), ("delete", "{id}/")])
-def test_a_body_that_is_not_json_gets_415_and_changes_nothing(api, uploaded, s3, method, path, content_type, body):
+def test_a_body_that_is_not_json_gets_415_and_changes_nothing(
+    api, uploaded, s3, method, path, content_type, body
+):
     created = uploaded()
     before = state(s3)
 
     reply = getattr(api.client, method)(
-        API + path.format(id=created["id"]), body, content_type=content_type, headers={"X-CSRFToken": api.csrf}
+        API + path.format(id=created["id"]),
+        body,
+        content_type=content_type,
+        headers={"X-CSRFToken": api.csrf},
     )
 
     assert (reply.status_code, reply.json()) == (415, NOT_JSON)
@@ -229,7 +246,9 @@ def test_a_call_without_a_body_needs_the_json_content_type_too(api, uploaded, s3
 
 def test_json_in_another_charset_gets_415(api):
     reply = api.client.post(
-        API, json.dumps(CREATE_BODY), content_type="application/json; charset=utf-16",  # the client encodes it
+        API,
+        json.dumps(CREATE_BODY),
+        content_type="application/json; charset=utf-16",  # the client encodes it
         headers={"X-CSRFToken": api.csrf},
     )
 
@@ -246,8 +265,12 @@ def test_json_in_another_charset_gets_415(api):
     assert not Upload.objects.exists()
 
 
-@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "Application/JSON; charset=UTF8"])
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "Application/JSON; charset=UTF8"]
+)
 def test_json_with_a_utf8_charset_parameter_is_accepted(api, s3, content_type):
-    reply = api.client.post(API, json.dumps(CREATE_BODY), content_type=content_type, headers={"X-CSRFToken": api.csrf})
+    reply = api.client.post(
+        API, json.dumps(CREATE_BODY), content_type=content_type, headers={"X-CSRFToken": api.csrf}
+    )
 
     assert reply.status_code == 201, reply.json()

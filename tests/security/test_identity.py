@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 NOT_LOGGED_IN = {"error": {"code": "not_authenticated", "message": "Log in to upload files.", "field": None}}
 NOT_FOUND = {"error": {"code": "not_found", "message": "No such upload.", "field": None}}
-NO_ENDPOINT = {"error": {"code": "not_found", "message": "There is no API endpoint at this address.", "field": None}}
+NO_ENDPOINT = {
+    "error": {"code": "not_found", "message": "There is no API endpoint at this address.", "field": None}
+}
 CSRF_MISSING = {
     "error": {
         "code": "csrf_failed",
@@ -106,7 +108,9 @@ def test_a_made_up_upload_id_is_not_found(api, s3, victim, method, path):
         "{id}/..",
     ],
 )
-@pytest.mark.parametrize(("method", "path"), [("get", "{bad}/"), ("delete", "{bad}/"), ("post", "{bad}/complete/")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("get", "{bad}/"), ("delete", "{bad}/"), ("post", "{bad}/complete/")]
+)
 def test_an_id_that_is_not_a_uuid_gets_a_json_404(api, s3, victim, bad_id, method, path):
     before = state(s3)
     bad = bad_id.format(id=victim.upload["id"])
@@ -195,7 +199,9 @@ def test_complete_answers_any_method_but_post_with_405_and_allow(api, s3, upload
 def log_in(client, user):
     client.get("/accounts/login/")
     form = {"username": user.username, "password": "pw-" + user.username}
-    reply = client.post("/accounts/login/", {**form, "csrfmiddlewaretoken": client.cookies["csrftoken"].value})
+    reply = client.post(
+        "/accounts/login/", {**form, "csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    )
     assert reply.status_code == 302
     return client.cookies["csrftoken"].value
 

@@ -57,7 +57,9 @@ def test_a_hostile_file_name_gets_a_safe_pinned_key_and_a_clean_display_name(api
     created = reply.json()
     row = Upload.objects.get(pk=created["id"])
     assert reply.status_code == 201
-    assert re.fullmatch(KEY.format(installation=keys.installation_id(), user=seller.pk, hex=row.pk.hex), created["key"])
+    assert re.fullmatch(
+        KEY.format(installation=keys.installation_id(), user=seller.pk, hex=row.pk.hex), created["key"]
+    )
     assert created["key"].rsplit("/", 1)[1] == last_segment
     assert created["upload"]["fields"]["key"] == created["key"] == row.key
     conditions = policy_document(created)["conditions"]
@@ -84,7 +86,11 @@ def test_a_name_of_only_spaces_is_refused(api, s3):
 
     assert reply.status_code == 400
     assert reply.json() == {
-        "error": {"code": "invalid", "message": "The file name must be a non-empty string.", "field": "filename"}
+        "error": {
+            "code": "invalid",
+            "message": "The file name must be a non-empty string.",
+            "field": "filename",
+        }
     }
     assert not Upload.objects.exists()
 

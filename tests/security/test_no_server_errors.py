@@ -11,7 +11,9 @@ import string
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests import token_auth
 from tests.conftest import post_to_s3
@@ -32,7 +34,9 @@ def error(code, message, field=None):
 
 
 # What a WSGI server hands on as a header value: Latin-1 text without control characters.
-header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=60)
+header_text = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=60
+)
 # A Content-Type parameter written ``name*=charset''value`` with an unknown charset makes Django's
 # WSGIRequest raise while it is built, before any middleware or view: not the app's to answer.
 content_types = st.one_of(
@@ -71,14 +75,23 @@ json_values = st.recursive(
     max_leaves=12,
 )
 # Bodies shaped like the create call's, so that many get past the JSON parser to the field checks.
-create_bodies = st.fixed_dictionaries(
-    {
-        "filename": st.one_of(st.text(max_size=40), json_values),
-        "content_type": st.one_of(st.sampled_from(["image/jpeg", " IMAGE/PNG ", "text/html", ""]), json_values),
-        "size": st.one_of(st.integers(-10, 11 * 2**20), st.integers(min_value=2**63 - 5), json_leaves),
-    },
-    optional={"profile": st.one_of(st.just("default"), json_values), "sha256": st.one_of(st.text(), json_values)},
-).map(json.dumps).map(str.encode)
+create_bodies = (
+    st.fixed_dictionaries(
+        {
+            "filename": st.one_of(st.text(max_size=40), json_values),
+            "content_type": st.one_of(
+                st.sampled_from(["image/jpeg", " IMAGE/PNG ", "text/html", ""]), json_values
+            ),
+            "size": st.one_of(st.integers(-10, 11 * 2**20), st.integers(min_value=2**63 - 5), json_leaves),
+        },
+        optional={
+            "profile": st.one_of(st.just("default"), json_values),
+            "sha256": st.one_of(st.text(), json_values),
+        },
+    )
+    .map(json.dumps)
+    .map(str.encode)
+)
 odd_bodies = st.one_of(
     json_values.map(json.dumps).map(str.encode),
     st.binary(max_size=80),
@@ -102,10 +115,14 @@ odd_bodies = st.one_of(
     ),
 )
 accept_languages = st.one_of(
-    st.sampled_from(["de", "*", "en;q=1e999", "de-DE;q=abc", ",,,;", "x" * 1000, "zh-Hant-TW-x-private-0123456789"]),
+    st.sampled_from(
+        ["de", "*", "en;q=1e999", "de-DE;q=abc", ",,,;", "x" * 1000, "zh-Hant-TW-x-private-0123456789"]
+    ),
     header_text,
 )
-sec_fetch_sites = st.sampled_from(["same-origin", "same-site", "none", "cross-site", "Cross-Site", "nonsense"])
+sec_fetch_sites = st.sampled_from(
+    ["same-origin", "same-site", "none", "cross-site", "Cross-Site", "nonsense"]
+)
 
 
 def sometimes(draw, values, one_in=3):
@@ -182,9 +199,13 @@ def assert_error_shape(reply):
 
 
 @pytest.mark.parametrize(("method", "endpoint"), ENDPOINTS)
-@hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
-def test_no_body_or_header_gets_a_server_error_and_a_refusal_changes_nothing(world, s3, method, endpoint, data):
+def test_no_body_or_header_gets_a_server_error_and_a_refusal_changes_nothing(
+    world, s3, method, endpoint, data
+):
     api, token, upload_ids = world
     headers, body = data.draw(requests(token), label="headers and body")
     upload_id = data.draw(st.sampled_from(upload_ids), label="upload id")
@@ -242,16 +263,22 @@ def test_a_body_that_is_not_utf8_is_400(api):
 
 
 def test_a_number_over_4300_digits_is_400(api):
-    assert create(api, b'{"filename": "a.jpg", "content_type": "image/jpeg", "size": ' + b"7" * 4301 + b"}") == (
+    assert create(
+        api, b'{"filename": "a.jpg", "content_type": "image/jpeg", "size": ' + b"7" * 4301 + b"}"
+    ) == (
         400,
-        error("invalid_json", "The request body has a number too large to read; numbers must fit in 64 bits."),
+        error(
+            "invalid_json", "The request body has a number too large to read; numbers must fit in 64 bits."
+        ),
     )
 
 
 def test_a_float_that_overflows_is_400(api):
     assert create(api, b'{"filename": "a.jpg", "content_type": "image/jpeg", "size": 1e999}') == (
         400,
-        error("invalid_json", "The request body has a number too large to read; numbers must fit in 64 bits."),
+        error(
+            "invalid_json", "The request body has a number too large to read; numbers must fit in 64 bits."
+        ),
     )
 
 
@@ -259,7 +286,9 @@ def test_a_float_that_overflows_is_400(api):
 def test_a_size_beyond_64_bits_is_400(api, size):
     assert create(api, {**CREATE_BODY, "size": size}) == (
         400,
-        error("invalid_json", "The request body has a number too large to read; numbers must fit in 64 bits."),
+        error(
+            "invalid_json", "The request body has a number too large to read; numbers must fit in 64 bits."
+        ),
     )
 
 
@@ -297,7 +326,9 @@ def test_nan_and_infinity_are_not_json(api, constant):
 
     assert create(api, body) == (
         400,
-        error("invalid_json", f"The request body is not valid JSON: {constant.decode()} is not a JSON number."),
+        error(
+            "invalid_json", f"The request body is not valid JSON: {constant.decode()} is not a JSON number."
+        ),
     )
 
 
@@ -332,12 +363,16 @@ def test_a_field_of_the_wrong_json_type_is_400(api, field, value, message):
 def test_a_content_type_that_lies_about_a_json_body_is_415(api, content_type, body):
     assert create(api, body, content_type) == (
         415,
-        error("unsupported_media_type", "Send the request as JSON, with the header Content-Type: application/json."),
+        error(
+            "unsupported_media_type",
+            "Send the request as JSON, with the header Content-Type: application/json.",
+        ),
     )
 
 
 @pytest.mark.parametrize(
-    "body", [b"filename=a.jpg&content_type=image/jpeg&size=1", b"--xyz\r\nContent-Disposition: form-data\r\n\r\n"]
+    "body",
+    [b"filename=a.jpg&content_type=image/jpeg&size=1", b"--xyz\r\nContent-Disposition: form-data\r\n\r\n"],
 )
 def test_a_json_content_type_on_a_body_that_is_not_json_is_400(api, body):
     assert create(api, body) == (400, error("invalid_json", "The request body is not valid JSON."))
@@ -363,13 +398,17 @@ def test_a_huge_content_length_is_413_unread(api):
 
 
 @pytest.mark.parametrize(("method", "path"), [("delete", "{id}/"), ("post", "{id}/complete/")])
-def test_an_odd_content_length_on_complete_or_delete_is_refused_and_changes_nothing(api, uploaded, s3, method, path):
+def test_an_odd_content_length_on_complete_or_delete_is_refused_and_changes_nothing(
+    api, uploaded, s3, method, path
+):
     created = uploaded()
     before = state(s3)
 
     reply = getattr(api.client, method)(
-        API + path.format(id=created["id"]), content_type="application/json",
-        headers={"X-CSRFToken": api.csrf, "Content-Type": "application/json"}, CONTENT_LENGTH="-1",
+        API + path.format(id=created["id"]),
+        content_type="application/json",
+        headers={"X-CSRFToken": api.csrf, "Content-Type": "application/json"},
+        CONTENT_LENGTH="-1",
     )
 
     assert (reply.status_code, reply.json()) == (

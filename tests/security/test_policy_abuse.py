@@ -36,7 +36,9 @@ def folder(key):
 OTHER_KEYS = {
     "another users prefix": lambda mine, victim: f"uploads/{victim.user.pk}/{'0' * 32}/shoe.jpg",
     "another users folder": lambda mine, victim: folder(victim.upload["key"]) + "/shoe.jpg",
-    "dot dot onto an existing object": lambda mine, victim: f"{folder(mine)}/../../{victim.upload['key'][8:]}",
+    "dot dot onto an existing object": lambda mine, victim: (
+        f"{folder(mine)}/../../{victim.upload['key'][8:]}"
+    ),
     "dot dot above the prefix": lambda mine, victim: "../shoe.jpg",
     "encoded dot dot": lambda mine, victim: f"{folder(mine)}/%2e%2e/%2e%2e/{victim.upload['key'][8:]}",
     "backslash dot dot": lambda mine, victim: f"{folder(mine)}\\..\\..\\{victim.upload['key'][8:]}",
@@ -122,16 +124,28 @@ def test_complete_ignores_a_size_or_status_claimed_in_its_body(api, s3):
     created = granted(api)
     assert post_to_s3(created, JPEG).status_code == 204
 
-    reply = api.post(f"{API}{created['id']}/complete/", {"size": len(JPEG) * 100, "status": "failed", "width": 9})
+    reply = api.post(
+        f"{API}{created['id']}/complete/", {"size": len(JPEG) * 100, "status": "failed", "width": 9}
+    )
 
     assert reply.status_code == 200
-    assert (reply.json()["size"], reply.json()["status"], reply.json()["width"]) == (len(JPEG), "uploaded", 64)
+    assert (reply.json()["size"], reply.json()["status"], reply.json()["width"]) == (
+        len(JPEG),
+        "uploaded",
+        64,
+    )
     assert Upload.objects.get(pk=created["id"]).size == len(JPEG)
 
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("put", "{id}/"), ("patch", "{id}/"), ("post", "{id}/"), ("put", "{id}/complete/"), ("patch", "{id}/complete/")],
+    [
+        ("put", "{id}/"),
+        ("patch", "{id}/"),
+        ("post", "{id}/"),
+        ("put", "{id}/complete/"),
+        ("patch", "{id}/complete/"),
+    ],
 )
 def test_no_endpoint_lets_the_client_rewrite_an_upload(api, s3, method, path):
     created = granted(api)
@@ -241,7 +255,9 @@ def test_an_acl_form_field_cannot_make_an_object_public(api, s3, local_s3):
 
     # SeaweedFS takes the upload but ignores the ACL; AWS refuses the unlisted field outright.
     assert reply.status_code == 204
-    assert requests.get(f"{local_s3.endpoint_url}/{TEST_BUCKET}/{created['key']}", timeout=10).status_code == 403
+    assert (
+        requests.get(f"{local_s3.endpoint_url}/{TEST_BUCKET}/{created['key']}", timeout=10).status_code == 403
+    )
 
 
 def test_a_policy_reused_after_complete_without_a_digest_cannot_change_what_the_row_points_at(api, s3):
@@ -331,7 +347,9 @@ def test_s3_refuses_a_later_expiry_written_into_the_policy(api, s3):
     document["expiration"] = "2100-01-01T00:00:00Z"
     before = state(s3)
 
-    reply = post_to_s3(created, JPEG, fields={"policy": base64.b64encode(json.dumps(document).encode()).decode()})
+    reply = post_to_s3(
+        created, JPEG, fields={"policy": base64.b64encode(json.dumps(document).encode()).decode()}
+    )
 
     assert s3_refusal(reply) == (403, "SignatureDoesNotMatch")
     assert state(s3) == before
@@ -342,7 +360,9 @@ def test_s3_refuses_an_altered_signature(api, s3):
     signature = created["upload"]["fields"]["x-amz-signature"]
     before = state(s3)
 
-    reply = post_to_s3(created, JPEG, fields={"x-amz-signature": ("0" if signature[0] != "0" else "1") + signature[1:]})
+    reply = post_to_s3(
+        created, JPEG, fields={"x-amz-signature": ("0" if signature[0] != "0" else "1") + signature[1:]}
+    )
 
     assert s3_refusal(reply) == (403, "SignatureDoesNotMatch")
     assert state(s3) == before
