@@ -98,18 +98,7 @@ def main(argv=None):
     parser.add_argument(
         "--out", type=Path, default=HERE / "results", help="folder for the JSON, Markdown and PNG"
     )
-    parser.add_argument(
-        "--database",
-        choices=database.KINDS,
-        default="postgresql",
-        help="the throw-away database's kind (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--postgres",
-        default=os.environ.get("BENCHMARK_POSTGRES", database.POSTGRES_SERVER),
-        metavar="URL",
-        help="the PostgreSQL server to make it on (default: $BENCHMARK_POSTGRES or %(default)s)",
-    )
+    database.add_arguments(parser, default="postgresql")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     ensure_wrk()

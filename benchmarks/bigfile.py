@@ -329,18 +329,7 @@ def main(argv=None):
         "--size", type=int, metavar="MIB", help=f"the file's size in MiB (default {FULL['size_mib']})"
     )
     parser.add_argument("--repetitions", type=int, help=f"timed runs of each (default {FULL['repetitions']})")
-    parser.add_argument(
-        "--database",
-        choices=database.KINDS,
-        default="sqlite",
-        help="the throw-away database's kind (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--postgres",
-        default=database.POSTGRES_SERVER,
-        metavar="URL",
-        help="the PostgreSQL server (default: %(default)s)",
-    )
+    database.add_arguments(parser)
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     size, repetitions = (args.size or plan["size_mib"]) * MiB, args.repetitions or plan["repetitions"]

@@ -1,6 +1,7 @@
 """The run's throw-away database: a PostgreSQL database with a random name (the database a shop
 uses), or a SQLite file in the run's folder; gone when the run ends, however it ends."""
 
+import os
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,22 @@ class Database:
     kind: str
     url: str  # for DATABASE_URL
     description: str  # for the report: "PostgreSQL 15.20", "SQLite 3.40.1"
+
+
+def add_arguments(parser, default="sqlite"):
+    """``--database`` and ``--postgres``, as every benchmark command takes them."""
+    parser.add_argument(
+        "--database",
+        choices=KINDS,
+        default=default,
+        help="the throw-away database's kind (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCHMARK_POSTGRES", POSTGRES_SERVER),
+        metavar="URL",
+        help="the PostgreSQL server to make it on (default: $BENCHMARK_POSTGRES or %(default)s)",
+    )
 
 
 @contextmanager

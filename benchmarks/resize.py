@@ -277,18 +277,7 @@ def main(argv=None):
         default=DEFAULT_UPLINK,
         help="Mbit/s of the throttled rows; 0 skips them (default: %(default)s)",
     )
-    parser.add_argument(
-        "--database",
-        choices=database.KINDS,
-        default="sqlite",
-        help="the throw-away database's kind (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--postgres",
-        default=database.POSTGRES_SERVER,
-        metavar="URL",
-        help="the PostgreSQL server (default: %(default)s)",
-    )
+    database.add_arguments(parser)
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     count, repetitions = args.photos or plan["photos"], args.repetitions or plan["repetitions"]
