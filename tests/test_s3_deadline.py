@@ -45,14 +45,14 @@ def test_the_deadline_is_a_setting(api, silent_s3, settings):
     assert took < 1.5
 
 
-def test_create_and_detail_need_no_answer_from_s3(api, silent_s3, settings):
-    settings.UPLOADS = {"S3_DEADLINE": 1}
-
+def test_create_and_detail_need_no_answer_from_s3(api, silent_s3):
+    # With the default five-second deadline, a call that waited for the silent S3 would take five
+    # seconds; half of that leaves room for a busy machine (the suite runs on every core).
     created, took_create = timed(api.create)
     detail, took_detail = timed(lambda: api.get(f"/uploads/api/uploads/{created.json()['id']}/"))
 
     assert (created.status_code, detail.status_code) == (201, 200)
-    assert took_create < 1 and took_detail < 1
+    assert took_create < 2.5 and took_detail < 2.5
 
 
 def test_a_delete_during_an_outage_deletes_the_upload_and_says_the_clean_up_removes_the_file(
