@@ -130,15 +130,25 @@ class Steps:
         self.page.screenshot(path=self.folder / f"{self.count:02d}-{label}.png", full_page=True)
 
 
-@pytest.fixture
-def page(browser, site, request):
-    context = browser.new_context(base_url=site.url, viewport={"width": 1100, "height": 900})
+def new_page(browser, base_url):
+    """A page in a context of its own, as every browser test gets it."""
+    context = browser.new_context(base_url=base_url, viewport={"width": 1100, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
+    # File choosers are intercepted from the start. expect_file_chooser() alone turns interception
+    # on without waiting for it, so a key pressed at once can open the chooser first, and it is
+    # never reported (tests/browser/test_harness.py).
+    page.on("filechooser", lambda chooser: None)
+    return page
+
+
+@pytest.fixture
+def page(browser, site, request):
+    page = new_page(browser, site.url)
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
-    context.close()
+    page.context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
