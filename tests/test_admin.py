@@ -11,8 +11,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from uploads import keys, variants
-from uploads.models import Upload, Variant
+from tests.variant_rows import record_variant
+from uploads import keys
+from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/uploads/upload/"
@@ -53,20 +54,6 @@ def make_upload(seller):
     return make
 
 
-def make_variant(row, name, width, height):
-    """Record ``row``'s variant ``name`` as made (its bytes are no business of the admin's)."""
-    spec = variants.specs(row.profile)[name]
-    return Variant.objects.create(
-        source=row.sha256,
-        spec=spec.fingerprint(),
-        key=variants.key(row.sha256, spec),
-        content_type="image/webp",
-        width=width,
-        height=height,
-        size=1000,
-    )
-
-
 class _Images(HTMLParser):
     def __init__(self):
         super().__init__()
@@ -95,8 +82,8 @@ def shown(client, **params):
 
 def test_changelist_shows_thumbnail_name_owner_state_size_type_and_dimensions(staff, make_upload, reviewed):
     upload = make_upload(filename="<b>red shoe</b>.jpg")
-    thumb = make_variant(upload, "thumb", 320, 240)
-    make_variant(upload, "card", 800, 600)
+    thumb = record_variant(upload, "thumb", width=320, height=240)
+    record_variant(upload, "card", width=800, height=600)
 
     html = staff.get(CHANGELIST).content.decode()
 
@@ -217,7 +204,7 @@ def test_the_grid_shows_each_upload_as_a_card_with_its_thumbnail_name_owner_and_
     staff, make_upload, reviewed
 ):
     made = make_upload(filename="boot.jpg")
-    thumb = make_variant(made, "thumb", 320, 240)
+    thumb = record_variant(made, "thumb", width=320, height=240)
     coming = make_upload(filename="hat.jpg", variants_due="2030-01-01T00:00:00Z")
 
     html = staff.get(CHANGELIST, {"view": "grid"}).content.decode()
@@ -252,11 +239,11 @@ def test_the_grid_is_kept_across_filter_links_and_the_table_is_one_link_away(sta
 
 
 def test_changelist_queries_do_not_grow_with_the_number_of_rows(staff, make_upload, reviewed):
-    make_variant(make_upload(), "thumb", 320, 240)
+    record_variant(make_upload(), "thumb", width=320, height=240)
     with CaptureQueriesContext(connection) as few:
         staff.get(CHANGELIST)
     for _ in range(30):
-        make_variant(make_upload(), "thumb", 320, 240)
+        record_variant(make_upload(), "thumb", width=320, height=240)
     with CaptureQueriesContext(connection) as many:
         staff.get(CHANGELIST)
 
@@ -276,9 +263,9 @@ def test_the_upload_page_previews_the_largest_variant_that_fits_800_pixels_and_l
 ):
     settings.UPLOADS = {"VARIANTS": {"thumb": {"size": 320}, "card": {"size": 800}, "zoom": {"size": 2000}}}
     upload = make_upload(filename="boot.jpg", width=3000, height=2000)
-    make_variant(upload, "thumb", 320, 213)
-    card = make_variant(upload, "card", 800, 533)
-    make_variant(upload, "zoom", 2000, 1333)
+    record_variant(upload, "thumb", width=320, height=213)
+    card = record_variant(upload, "card", width=800, height=533)
+    record_variant(upload, "zoom", width=2000, height=1333)
 
     html = staff.get(f"{CHANGELIST}{upload.pk}/change/").content.decode()
 
@@ -294,8 +281,8 @@ def test_the_upload_page_previews_the_smallest_variant_when_none_fits_and_a_plac
     upload = make_upload(filename="boot.jpg", width=5000, height=4000)
 
     before = staff.get(f"{CHANGELIST}{upload.pk}/change/").content.decode()
-    zoom = make_variant(upload, "zoom", 2000, 1600)
-    make_variant(upload, "huge", 4000, 3200)
+    zoom = record_variant(upload, "zoom", width=2000, height=1600)
+    record_variant(upload, "huge", width=4000, height=3200)
     after = staff.get(f"{CHANGELIST}{upload.pk}/change/").content.decode()
 
     assert images(before) == []

@@ -19,9 +19,10 @@ from django.utils import timezone
 from tests.conftest import post_to_s3
 from tests.fuzzy import ISO_TIME, UUID, Matches
 from tests.images import image_bytes
+from tests.variant_rows import record_variant
 from uploads import keys, services, variants
 from uploads.middleware import submitted_by
-from uploads.models import Upload, Variant
+from uploads.models import Upload
 from uploads.selection import Selection
 from uploads.widgets import UploadWidget
 
@@ -73,17 +74,9 @@ def make_upload(seller):
 
 def make_variant(upload, name):
     """The ``Variant`` row the task would record for ``upload``'s variant ``name``."""
-    spec = variants.specs(upload.profile)[name]
-    width, height = spec.size[0], spec.size[0] * upload.height // upload.width
-    return Variant.objects.create(
-        source=upload.sha256,
-        spec=spec.fingerprint(),
-        key=variants.key(upload.sha256, spec),
-        content_type="image/webp",
-        width=width,
-        height=height,
-        size=width * height // 10,
-    )
+    width = variants.specs(upload.profile)[name].size[0]
+    height = width * upload.height // upload.width
+    return record_variant(upload, name, width=width, height=height, size=width * height // 10)
 
 
 def signed(key, content_type="image/webp"):

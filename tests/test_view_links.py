@@ -9,8 +9,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from uploads import keys, variants
-from uploads.models import Upload, Variant
+from tests.variant_rows import record_variant
+from uploads import keys
+from uploads.models import Upload
 
 pytestmark = pytest.mark.django_db
 
@@ -35,16 +36,7 @@ def image(seller):
         expires_at=timezone.now(),
         verified_at=timezone.now(),
     )
-    spec = variants.specs("default")["zoom"]
-    Variant.objects.create(
-        source=row.sha256,
-        spec=spec.fingerprint(),
-        key=variants.key(row.sha256, spec),
-        content_type="image/webp",
-        width=2000,
-        height=1333,
-        size=90_000,
-    )
+    record_variant(row, "zoom", width=2000, height=1333, size=90_000)
     return row
 
 

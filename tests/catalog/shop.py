@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.catalog.conftest import DEMO_PROFILES
+from tests.variant_rows import record_variant
 from uploads import variants
-from uploads.models import Variant as ImageVariant
 
 DAY = 24 * 3600
 # The demo's settings: products' images wait for a reviewer, avatars are shown until rejected,
@@ -55,17 +55,8 @@ def image_maker(make_upload):
 
 
 def make_variants(row):
-    for spec in variants.specs(row.profile).values():
-        scale = min(spec.size[0] / row.width, spec.size[1] / row.height, 1)
-        ImageVariant.objects.create(
-            source=row.sha256,
-            spec=spec.fingerprint(),
-            key=variants.key(row.sha256, spec),
-            content_type="image/webp",
-            width=round(row.width * scale),
-            height=round(row.height * scale),
-            size=1000,
-        )
+    for name in variants.specs(row.profile):
+        record_variant(row, name)
 
 
 def sources(html):

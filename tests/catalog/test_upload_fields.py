@@ -15,11 +15,10 @@ from django.utils import timezone
 from project.catalog.forms import ProductForm, SellerProfileForm
 from project.catalog.models import Product, SellerProfile, Variant
 from tests.catalog.conftest import DEMO_PROFILES
-from uploads import variants
+from tests.variant_rows import record_variant
 from uploads.fields import UploadField, UploadsField
 from uploads.middleware import current_user, submitted_by
 from uploads.models import Upload
-from uploads.models import Variant as ImageVariant
 
 pytestmark = pytest.mark.django_db
 
@@ -231,16 +230,7 @@ class TestRenderingAfterAnError:
         settings.UPLOADS = {"PROFILES": {**DEMO_PROFILES, "product_image": images}}
         first = make_upload(seller, filename="front.jpg", sha256=base64.b64encode(b"f" * 32).decode())
         second = make_upload(seller, filename="back.jpg", variants_due=timezone.now())
-        spec = variants.specs("product_image")["thumb"]
-        thumb = ImageVariant.objects.create(
-            source=first.sha256,
-            spec=spec.fingerprint(),
-            key=variants.key(first.sha256, spec),
-            content_type="image/webp",
-            width=320,
-            height=240,
-            size=9_000,
-        )
+        thumb = record_variant(first, "thumb", width=320, height=240, size=9_000)
         form = product_form(seller, [second, first], title="")
         assert "title" in form.errors
 

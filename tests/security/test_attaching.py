@@ -26,9 +26,9 @@ from django.utils import timezone
 
 from project.catalog.models import Product, SellerProfile, Variant
 from tests.conftest import ApiClient
-from uploads import attachments, keys, variants
+from tests.variant_rows import record_variant
+from uploads import attachments, keys
 from uploads.models import Upload
-from uploads.models import Variant as ImageVariant
 
 pytestmark = pytest.mark.django_db
 
@@ -755,17 +755,7 @@ def with_card(row):
     """``row`` as the variant task leaves it: a digest, and its card made."""
     row.sha256 = base64.b64encode(hashlib.sha256(row.key.encode()).digest()).decode()
     row.save(update_fields=["sha256"])
-    spec = variants.specs(row.profile)["card"]
-    made = ImageVariant.objects.create(
-        source=row.sha256,
-        spec=spec.fingerprint(),
-        key=variants.key(row.sha256, spec),
-        content_type="image/webp",
-        width=800,
-        height=800,
-        size=50_000,
-    )
-    return made.key
+    return record_variant(row, "card", width=800, height=800, size=50_000).key
 
 
 def signed_urls(page):
