@@ -3,6 +3,7 @@
 import zlib
 
 import pytest
+from PIL import ExifTags, Image
 
 from tests.images import image_bytes, jpeg_with_metadata
 from uploads.errors import VerificationFailed
@@ -94,3 +95,62 @@ def test_a_header_cut_off_by_the_first_read_asks_for_more_rather_than_failing():
         final=True,
     )
     assert (info.width, info.height) == (640, 480)
+
+
+def turned(content_type="image/jpeg", orientation=6, width=400, height=300, **options):
+    """An image stored ``width`` × ``height`` whose EXIF orientation says how to show it."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    return image_bytes(content_type, width, height, exif=exif, **options)
+
+
+@pytest.mark.parametrize(
+    ("orientation", "shown"), [(1, (400, 300)), (3, (400, 300)), (6, (300, 400)), (8, (300, 400))]
+)
+@pytest.mark.parametrize("content_type", ["image/jpeg", "image/png"])
+def test_the_size_recorded_is_the_size_shown_after_the_exif_orientation(content_type, orientation, shown):
+    data = turned(content_type, orientation)
+
+    info = check_object(
+        declared(content_type, len(data)), size=len(data), content_type=content_type, head=data
+    )
+
+    assert (info.width, info.height) == shown
+
+
+def test_a_portrait_phone_photo_is_held_to_the_minimum_as_it_is_shown(settings):
+    # Stored 400 × 300 (the sensor's landscape), shown 300 × 400: tall enough, too narrow.
+    data = turned(noise=True)  # too big to be read whole: the size comes from the header alone
+    head = data[:1024]
+    assert len(head) < len(data)
+    settings.UPLOADS = {"MIN_WIDTH": 250, "MIN_HEIGHT": 350}
+
+    info = check_object(
+        declared("image/jpeg", len(data)), size=len(data), content_type="image/jpeg", head=head
+    )
+    assert (info.width, info.height) == (300, 400)
+
+    settings.UPLOADS = {"MIN_WIDTH": 350, "MIN_HEIGHT": 350}
+    with pytest.raises(
+        VerificationFailed, match=r"^The image is 300 × 400 pixels; the minimum is 350 × 350\.$"
+    ):
+        check_object(declared("image/jpeg", len(data)), size=len(data), content_type="image/jpeg", head=head)
+
+
+@pytest.mark.parametrize(
+    "damaged",
+    [
+        b"Exif\0\0XXXX",  # not TIFF at all
+        b"Exif\0\0MM\0*" + b"\xff" * 40,  # a TIFF header whose first directory is nowhere
+    ],
+)
+def test_a_damaged_exif_block_leaves_the_stored_size(damaged):
+    jpeg = image_bytes("image/jpeg", 400, 300)
+    app1 = b"\xff\xe1" + (len(damaged) + 2).to_bytes(2, "big") + damaged
+    data = jpeg[:2] + app1 + jpeg[2:]
+
+    info = check_object(
+        declared("image/jpeg", len(data)), size=len(data), content_type="image/jpeg", head=data
+    )
+
+    assert (info.width, info.height) == (400, 300)
