@@ -137,6 +137,7 @@ def test_a_portrait_phone_photo_is_held_to_the_minimum_as_it_is_shown(settings):
         check_object(declared("image/jpeg", len(data)), size=len(data), content_type="image/jpeg", head=head)
 
 
+@pytest.mark.filterwarnings("error")  # and nothing said to the operator's logs
 @pytest.mark.parametrize(
     "damaged",
     [

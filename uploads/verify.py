@@ -253,6 +253,8 @@ def _pillow_size(data: bytes, declared: Declared, *, decode: bool = False) -> tu
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # A damaged EXIF block is the seller's camera's business: the stored size stands.
+            warnings.filterwarnings("ignore", "Corrupt EXIF data", UserWarning)
             with Image.open(io.BytesIO(data), formats=[filetypes.BY_MIME[content_type].pillow]) as image:
                 width, height = _as_shown(image)
                 # Check the header's size before decoding a single pixel.
@@ -280,10 +282,8 @@ def _as_shown(image: Image.Image) -> tuple[int, int]:
         return width, height
     exif = Image.Exif()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Corrupt EXIF data": said by the stored size standing
-            exif.load(raw)
-            orientation = exif.get(ExifTags.Base.Orientation)
+        exif.load(raw)
+        orientation = exif.get(ExifTags.Base.Orientation)
     except Exception:  # Pillow raises many kinds on a damaged block; the pixels decide alone
         return width, height
     return (height, width) if orientation in _QUARTER_TURNS else (width, height)
