@@ -157,9 +157,12 @@ def test_removing_an_image_before_saving_leaves_it_out(seller_page, tmp_path):
     expect(page.get_by_role("heading", name="Cap")).to_be_visible()
 
     assert [u.filename for u in Product.objects.get().images.all()] == ["cap.jpg"]
-    # Uploaded on this page and never attached: the page deleted it.
-    expect_deleted = Upload.objects.get(filename="wrong.jpg")
-    assert expect_deleted.status == "deleted"
+    # Uploaded on this page and never attached: the page deleted it (a request nobody waits for).
+    for _ in range(200):
+        if Upload.objects.get(filename="wrong.jpg").status == "deleted":
+            break
+        page.wait_for_timeout(100)
+    assert Upload.objects.get(filename="wrong.jpg").status == "deleted"
 
 
 def test_a_too_small_photo_is_refused_with_the_reason(seller_page, tmp_path):

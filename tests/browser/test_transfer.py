@@ -124,7 +124,7 @@ def stored(s3, upload):
     return s3.get_object(Bucket=BUCKET, Key=upload.key)["Body"].read()
 
 
-def wait_for(read, expected, page, seconds=10):
+def wait_for(read, expected, page, seconds=20):
     """Poll ``read()`` while the page keeps running, until it gives ``expected``."""
     for _ in range(seconds * 10):
         if read() == expected:
@@ -378,8 +378,8 @@ def test_an_expired_part_url_is_signed_again_without_the_seller_doing_anything(
 
     row = row_of(page, "poster.jpg")
     expect(row.get_by_role("status")).to_have_text("Uploaded", timeout=30_000)
-    # Part 2 went twice: its URL expired on the way. (On a slow machine another part's may, too.)
-    assert traffic.puts.count(2) == 2
+    # Part 2 went again: its URL expired on the way. (On a slow machine a new URL may, too.)
+    assert traffic.puts.count(2) >= 2
     assert set(traffic.puts) == {1, 2, 3}
     assert traffic.api.count("POST uploads/<id>/parts/") >= 2
     assert stored(s3, Upload.objects.get()) == data
