@@ -58,6 +58,8 @@ _UPRIGHT = {
     8: Image.Transpose.ROTATE_90,
 }
 _ORIENTATION = 0x0112
+# The orientations that turn the picture a quarter (5 and 7 also mirror it): width and height swap.
+_SIDEWAYS = frozenset({5, 6, 7, 8})
 _WHITE = (255, 255, 255)
 _SRGB = ImageCms.createProfile("sRGB")
 
@@ -138,8 +140,8 @@ def render(data: bytes, specs: Sequence[Spec], *, max_pixels: int = 50_000_000) 
         if not specs:
             return []
         orientation = _orientation(image)
-        sideways = orientation in (5, 6, 7, 8)
-        upright = (height, width) if sideways else (width, height)
+        sideways = orientation in _SIDEWAYS
+        upright = upright_size(image.size, orientation)
         # The least the decoder may shrink to and still cover every variant.
         scale = max(_scale_needed(spec, upright) for spec in specs)
         needed = (math.ceil(upright[0] * scale), math.ceil(upright[1] * scale))
@@ -174,6 +176,29 @@ def _opened(data: bytes) -> Image.Image:
         raise ImageTooLarge(str(error)) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, TypeError) as error:
         raise UnreadableImage(f"The bytes are not an image that can be rendered: {error}") from None
+
+
+def upright_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:
+    """``size`` (width, height) of pixels stored with EXIF ``orientation``, as they are shown."""
+    width, height = size
+    return (height, width) if orientation in _SIDEWAYS else (width, height)
+
+
+def shown_size(image: Image.Image) -> tuple[int, int]:
+    """The opened ``image``'s size as a viewer shows it, from its header alone: no pixel is
+    decoded, so limits can be checked first. Only EXIF read with the header counts (a JPEG's
+    APP1, a PNG's eXIf before the pixels); with a damaged block, the stored size stands.
+    """
+    raw = image.info.get("exif")
+    if not raw:
+        return image.size
+    exif = Image.Exif()
+    try:
+        exif.load(raw)
+        orientation = exif.get(_ORIENTATION, 1)
+    except Exception:  # Pillow raises many kinds on a damaged block; the pixels decide alone
+        return image.size
+    return upright_size(image.size, orientation)
 
 
 def _orientation(image: Image.Image) -> int:

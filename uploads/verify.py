@@ -13,15 +13,13 @@ from typing import Protocol
 from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from PIL import ExifTags, Image, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
-from uploads import conf, filetypes
+from uploads import conf, filetypes, imaging
 from uploads.errors import InvalidField, TooLarge, UnsupportedType, VerificationFailed
 
 # What a file's contents show it is, when that is none of the types the app takes.
 _NONE_WE_ACCEPT = pgettext_lazy("what a file's contents show it is", "not an image we accept")
-# EXIF orientations shown turned by a quarter (5 and 7 also mirrored): width and height swap.
-_QUARTER_TURNS = frozenset({5, 6, 7, 8})
 _SIZE_UNITS = ((2**30, _("%(size)s GB")), (2**20, _("%(size)s MB")), (2**10, _("%(size)s KB")))
 
 
@@ -256,7 +254,7 @@ def _pillow_size(data: bytes, declared: Declared, *, decode: bool = False) -> tu
             # A damaged EXIF block is the seller's camera's business: the stored size stands.
             warnings.filterwarnings("ignore", "Corrupt EXIF data", UserWarning)
             with Image.open(io.BytesIO(data), formats=[filetypes.BY_MIME[content_type].pillow]) as image:
-                width, height = _as_shown(image)
+                width, height = imaging.shown_size(image)  # a portrait photo stays portrait
                 # Check the header's size before decoding a single pixel.
                 _checked((width, height), declared)
                 if decode:
@@ -267,26 +265,6 @@ def _pillow_size(data: bytes, declared: Declared, *, decode: bool = False) -> tu
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise _Unreadable(str(filetypes.BY_MIME[content_type].unreadable)) from None
     return width, height
-
-
-def _as_shown(image: Image.Image) -> tuple[int, int]:
-    """The image's size as a viewer shows it: EXIF orientations 5 to 8 turn the stored pixels a
-    quarter, so a phone's portrait photo stored 4000 × 3000 is 3000 × 4000, as its variants are.
-
-    Only EXIF read with the header counts (a JPEG's APP1, a PNG's eXIf before the pixels); a
-    damaged EXIF block is ignored, and the stored size stands.
-    """
-    width, height = image.size
-    raw = image.info.get("exif")
-    if not raw:
-        return width, height
-    exif = Image.Exif()
-    try:
-        exif.load(raw)
-        orientation = exif.get(ExifTags.Base.Orientation)
-    except Exception:  # Pillow raises many kinds on a damaged block; the pixels decide alone
-        return width, height
-    return (height, width) if orientation in _QUARTER_TURNS else (width, height)
 
 
 def _checked(size: tuple[int, int], declared: Declared) -> tuple[int, int]:
