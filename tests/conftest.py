@@ -4,6 +4,7 @@ import secrets
 import pytest
 import requests
 from django.test import Client
+from django.utils import translation
 
 from project.locals3 import SeaweedFS
 from tests import token_auth
@@ -38,6 +39,16 @@ def local_s3(tmp_path_factory):
     server.client().create_bucket(Bucket=TEST_BUCKET)
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Tests start in LANGUAGE_CODE. A request in German leaves the thread speaking German
+    (LocaleMiddleware activates a language and never lets it go), and the next test on the same
+    worker would read German messages."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
