@@ -28,7 +28,6 @@ DYNAMIC = {"import_module", "import_string", "__import__"}
 
 @dataclass(frozen=True)
 class Import:
-    source: str  # the importing module, "uploads.views"
     target: str  # the imported module, "uploads.services"
     path: Path
     line: int
@@ -72,7 +71,7 @@ def modules_of(package: Path) -> dict[str, Path]:
     return {module_name(package, path): path for path in sorted(package.rglob("*.py"))}
 
 
-def imports_of(package: Path, path: Path, known: dict[str, Path]) -> list[Import]:
+def imports_of(package: Path, path: Path, tree: ast.Module, known: dict[str, Path]) -> list[Import]:
     """Every import of the package's own modules in ``path``, wherever it stands in the file."""
     source = module_name(package, path)
     is_package = path.name == "__init__.py"
@@ -80,9 +79,9 @@ def imports_of(package: Path, path: Path, known: dict[str, Path]) -> list[Import
 
     def add(target: str, line: int) -> None:
         if target == package.name or target.startswith(package.name + "."):
-            found.append(Import(source, target, path, line))
+            found.append(Import(target, path, line))
 
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 add(alias.name, node.lineno)
@@ -108,9 +107,8 @@ def imports_of(package: Path, path: Path, known: dict[str, Path]) -> list[Import
     return found
 
 
-def private_uses(package: Path, path: Path, known: dict[str, Path]) -> list[str]:
+def private_uses(package: Path, path: Path, tree: ast.Module, known: dict[str, Path]) -> list[str]:
     """Where ``path`` takes a private name (``_x``, not ``__x__``) of another module of the package."""
-    tree = ast.parse(path.read_text(), filename=str(path))
     source = module_name(package, path)
     modules = {}  # local name -> module, for "from uploads import services" and "import uploads.s3 as s3"
     found = []
@@ -183,7 +181,8 @@ def check(package: Path, doc: Path) -> tuple[list[str], str]:
     edges: dict[str, set[str]] = {}
     count = 0
     for name, path in known.items():
-        found = imports_of(package, path, known)
+        tree = ast.parse(path.read_text(), filename=str(path))
+        found = imports_of(package, path, tree, known)
         count += len(found)
         exempt = "migrations" in path.relative_to(package).parts or path.name == "__init__.py"
         if exempt:
@@ -197,7 +196,7 @@ def check(package: Path, doc: Path) -> tuple[list[str], str]:
         if name not in layered:
             problems.append(f"{path}: {name} is in no layer; add it to the table in {doc}.")
             continue
-        problems.extend(private_uses(package, path, known))
+        problems.extend(private_uses(package, path, tree, known))
         number, layer = layered[name]
         for i in found:
             edges.setdefault(name, set()).add(i.target)

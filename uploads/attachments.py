@@ -47,7 +47,7 @@ def attached(upload_ids: Iterable[Any]) -> set[Any]:
 
 def holders(upload: Model) -> list[tuple[Model, Field]]:
     """The objects whose upload fields hold ``upload``, as ``(object, field)`` pairs."""
-    return [(holder, field) for field in _registry for holder in field.objects_holding(upload)]
+    return where_used([upload])[upload.pk]
 
 
 def attached_q() -> Q:

@@ -42,9 +42,6 @@ class UploadFieldMixin:
         kwargs.setdefault("related_name", "+")
         return kwargs
 
-    def _register(self, cls: type[models.Model]):
-        attachments.register(self, cls)
-
     def check(self, **kwargs) -> list[checks.CheckMessage]:
         return [*super().check(**kwargs), *self._check_profile()]
 
@@ -89,7 +86,7 @@ class UploadField(UploadFieldMixin, models.OneToOneField):
         **kwargs,
     ) -> None:
         kwargs = self._take_profile(kwargs, profile)
-        self.capture = _capture(capture, self)
+        self.capture = check_capture(capture, type(self).__name__)
         # No upload is NULL; blank decides whether a form needs one. RESTRICT: an attached upload
         # cannot be deleted from under the row (the API refuses with 409 too), unless the row goes
         # in the same deletion (a seller's account with their products and uploads).
@@ -98,14 +95,11 @@ class UploadField(UploadFieldMixin, models.OneToOneField):
 
     def contribute_to_class(self, cls: type[models.Model], name: str, **kwargs) -> None:
         super().contribute_to_class(cls, name, **kwargs)
-        self._register(cls)
+        attachments.register(self, cls)
 
     def holders_of(self, upload_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         rows = self.model._base_manager.filter(**{f"{self.attname}__in": upload_ids})
         return set(rows.values_list(self.attname, flat=True))
-
-    def objects_holding(self, upload: models.Model) -> list[models.Model]:
-        return list(self.model._base_manager.filter(**{self.attname: upload.pk}))
 
     def holding(self, upload: object) -> models.QuerySet:
         return self.model._base_manager.filter(**{self.attname: upload})
@@ -150,7 +144,7 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
         kwargs = self._take_profile(kwargs, profile)
         self.max_count = max_count
         self.first_badge = first_badge
-        self.capture = _capture(capture, self)
+        self.capture = check_capture(capture, type(self).__name__)
         super().__init__(**kwargs)
 
     def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
@@ -169,17 +163,13 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
             self.remote_field.through = _link_model(self, cls)
         super().contribute_to_class(cls, name, **kwargs)
         setattr(cls, self.name, _OrderedDescriptor(self.remote_field, reverse=False))
-        self._register(cls)
+        attachments.register(self, cls)
 
     def holders_of(self, upload_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         links = self.remote_field.through._base_manager.filter(
             **{f"{self.m2m_reverse_field_name()}__in": upload_ids}
         )
         return set(links.values_list(self.m2m_reverse_field_name(), flat=True))
-
-    def objects_holding(self, upload: models.Model) -> list[models.Model]:
-        links = self.remote_field.through._base_manager.filter(**{self.m2m_reverse_field_name(): upload.pk})
-        return [getattr(link, self.m2m_field_name()) for link in links.select_related(self.m2m_field_name())]
 
     def holding(self, upload: object) -> models.QuerySet:
         return self.remote_field.through._base_manager.filter(**{self.m2m_reverse_field_name(): upload})
@@ -205,11 +195,6 @@ class UploadsField(UploadFieldMixin, models.ManyToManyField):
             label=capfirst(self.verbose_name),
             **_form_kwargs(kwargs, self),
         )
-
-
-def _capture(capture: str | None, field: models.Field):
-    """The field's ``capture`` for its uploader's file input, refused at once unless a valid one."""
-    return check_capture(capture, field.__class__.__name__)
 
 
 def _form_kwargs(kwargs: dict[str, Any], field: models.Field):

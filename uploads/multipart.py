@@ -70,7 +70,7 @@ class Assembled:
 def goes_in_parts(size: object) -> bool:
     """Whether a create call declaring ``size`` (as sent: any JSON value) goes in parts: a whole
     number of bytes above ``MULTIPART_THRESHOLD``."""
-    return isinstance(size, int) and not isinstance(size, bool) and size > conf.get("MULTIPART_THRESHOLD")
+    return conf.is_int(size) and size > conf.get("MULTIPART_THRESHOLD")
 
 
 def start(row: Upload) -> None:
@@ -81,9 +81,9 @@ def start(row: Upload) -> None:
         row.multipart_id = s3.create_multipart(row.key, content_type=row.content_type)
 
 
-def record_digests(row: Upload, wanted: list[tuple[int, str]]) -> int:
+def record_digests(row: Upload, wanted: list[tuple[int, str]]) -> None:
     """Record the digests of the ``wanted`` parts, ``[(number, sha256)]``, of a locked pending
-    ``row``, and move its ``expires_at`` to the new URLs' expiry; return their lifetime in seconds.
+    ``row``, and move its ``expires_at`` to the expiry of the URLs ``sign`` makes.
 
     The first call that names a part fixes its digest: naming it again with the same digest
     is a retry or a resumed upload; with another raises ``PartChanged``.
@@ -100,12 +100,12 @@ def record_digests(row: Upload, wanted: list[tuple[int, str]]) -> int:
     expires = conf.get("EXPIRES", row.profile)
     row.expires_at = max(row.expires_at, timezone.now() + datetime.timedelta(seconds=expires))
     row.save(update_fields=["expires_at"])
-    return expires
 
 
-def sign(row: Upload, wanted: list[tuple[int, str]], expires: int) -> list[SignedPart]:
-    """A PUT URL for each of the ``wanted`` parts, valid ``expires`` seconds, for exactly the bytes
-    of its recorded digest."""
+def sign(row: Upload, wanted: list[tuple[int, str]]) -> list[SignedPart]:
+    """A PUT URL for each of the ``wanted`` parts, valid ``EXPIRES`` seconds, for exactly the
+    bytes of its recorded digest."""
+    expires = conf.get("EXPIRES", row.profile)
     signed = []
     for number, sha256 in wanted:
         size = verify.part_length(number, row.size, row.part_size)

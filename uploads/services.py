@@ -646,8 +646,8 @@ def sign_parts(
     upload in parts, and sign a PUT URL for each (``multipart.record_digests``, ``multipart.sign``)."""
     with transaction.atomic():
         row = _pending(owner, upload_id, in_parts=True)
-        expires = multipart.record_digests(row, wanted)
-    return row, multipart.sign(row, wanted, expires)
+        multipart.record_digests(row, wanted)
+    return row, multipart.sign(row, wanted)
 
 
 def stored_parts(

@@ -66,11 +66,6 @@ def byte_count(size: int, *, grouped: bool = False) -> str:
     }
 
 
-def type_name(content_type: str) -> str:
-    """The type as people know it ("WebP"), from the table in ``filetypes``."""
-    return filetypes.name(content_type)
-
-
 def check_request(data: object, *, in_parts: bool = False) -> Declared:
     """Validate the create call's JSON body; return the declared file or raise.
 
@@ -116,7 +111,7 @@ def check_request(data: object, *, in_parts: bool = False) -> Declared:
     content_type = content_type.strip().lower()
     allowed = conf.get("ALLOWED_TYPES", profile)
     if content_type not in allowed:
-        names = ", ".join(type_name(t) for t in allowed)
+        names = ", ".join(filetypes.name(t) for t in allowed)
         if content_type:
             message = gettext("Files of type %(type)s are not accepted; upload %(names)s.")
         else:
@@ -247,7 +242,7 @@ def _decoded_size(data: bytes, declared: Declared) -> tuple[int, int]:
 
 def _pillow_size(data: bytes, declared: Declared, *, decode: bool = False) -> tuple[int, int]:
     content_type = declared.content_type
-    expected = type_name(content_type)
+    expected = filetypes.name(content_type)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -272,7 +267,7 @@ def _checked(size: tuple[int, int], declared: Declared) -> tuple[int, int]:
     profile = declared.profile
     if width < 1 or height < 1:
         message = gettext("The %(type)s image has no pixels.")
-        raise VerificationFailed(message % {"type": type_name(declared.content_type)})
+        raise VerificationFailed(message % {"type": filetypes.name(declared.content_type)})
     max_pixels = conf.get("MAX_PIXELS", profile)
     if width * height > max_pixels:
         message = ngettext(
